@@ -1,0 +1,249 @@
+package io.meshwarden.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.policy.Documents;
+import io.meshwarden.policy.LabelSelector;
+import io.meshwarden.policy.MeshPolicy;
+import io.meshwarden.policy.Mode;
+import io.meshwarden.policy.PolicyCodec;
+import io.meshwarden.policy.PolicyType;
+import io.meshwarden.store.PolicyCatalog;
+import io.meshwarden.store.StoreException;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.EntityTag;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import jakarta.ws.rs.core.Context;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+@Path("/api/v1/policies")
+@Tag(name = "Policies", description = "Create, read, update and delete MeshPolicy documents")
+@Produces({MediaType.APPLICATION_JSON, MediaTypes.YAML})
+public class PolicyResource {
+    private final PolicyCatalog catalog;
+
+    @Context
+    UriInfo uriInfo;
+
+    public PolicyResource(PolicyCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    @GET
+    @Operation(summary = "List policies", description = "All effective policies (store and GitOps), sorted by name, "
+            + "optionally filtered")
+    @APIResponse(responseCode = "200", description = "The policies", content = @Content(schema = @Schema(
+            implementation = PolicySchemas.PolicyList.class)))
+    @APIResponse(responseCode = "400", description = "A filter is malformed", content = @Content(
+            mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
+    public ObjectNode list(
+            @Parameter(description = "Policy type, e.g. HaMinimum") @QueryParam("type") String type,
+            @Parameter(description = "audit or enforce") @QueryParam("mode") String mode,
+            @Parameter(description = "store or gitops") @QueryParam("source") String source,
+            @Parameter(description = "Kubernetes label selector, e.g. team=platform,env in (prod,staging)")
+            @QueryParam("labelSelector") String labelSelector) {
+        PolicyType t = parseEnum("type", type, PolicyType.class, false);
+        Mode m = parseEnum("mode", mode, Mode.class, true);
+        PolicyCatalog.Source s = parseEnum("source", source, PolicyCatalog.Source.class, false);
+        LabelSelector selector;
+        try {
+            selector = LabelSelector.parse(labelSelector);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("query/labelSelector", e.getMessage());
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("apiVersion", MeshPolicy.API_VERSION);
+        out.put("kind", "MeshPolicyList");
+        ArrayNode items = out.putArray("items");
+        for (PolicyCatalog.Entry e : catalog.list()) {
+            MeshPolicy p = e.policy();
+            if ((t == null || p.spec().type() == t) && (m == null || p.spec().mode() == m)
+                    && (s == null || e.source() == s) && selector.matches(p.metadata().labels())) {
+                items.add(render(e));
+            }
+        }
+        return out;
+    }
+
+    @POST
+    @Consumes({MediaType.APPLICATION_JSON, MediaTypes.YAML, MediaTypes.YAML_X, MediaTypes.YAML_TEXT})
+    @Operation(summary = "Create a policy")
+    @RequestBody(required = true, content = {
+        @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = PolicySchemas.Policy.class)),
+        @Content(mediaType = MediaTypes.YAML, schema = @Schema(implementation = PolicySchemas.Policy.class))})
+    @APIResponse(responseCode = "201", description = "Created; ETag and Location are set", content = @Content(
+            schema = @Schema(implementation = PolicySchemas.Policy.class)))
+    @APIResponse(responseCode = "400", description = "Malformed JSON/YAML", content = @Content(
+            mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "A policy of that name exists (in the store or in GitOps)",
+            content = @Content(mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "413", description = "Body too large")
+    @APIResponse(responseCode = "415", description = "Content-Type is not JSON or YAML")
+    @APIResponse(responseCode = "422", description = "Invalid policy; violations lists every field", content =
+            @Content(mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
+    public Response create(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
+        MeshPolicy policy = parse(contentType, body);
+        if (policy.metadata().resourceVersion() != null) {
+            throw ApiException.invalid("/metadata/resourceVersion", "must not be set when creating a policy");
+        }
+        PolicyCatalog.Entry created = catalog.create(policy);
+        return Response.created(uriInfo.getAbsolutePathBuilder().path(created.policy().name()).build())
+                .tag(etag(created.policy())).entity(render(created)).build();
+    }
+
+    @POST
+    @Path("/validate")
+    @Consumes({MediaType.APPLICATION_JSON, MediaTypes.YAML, MediaTypes.YAML_X, MediaTypes.YAML_TEXT})
+    @Operation(summary = "Validate a policy (dry run)", description = "Parses and validates; stores nothing. "
+            + "Returns the normalized document with defaults filled in.")
+    @RequestBody(required = true, content = @Content(schema = @Schema(implementation = PolicySchemas.Policy.class)))
+    @APIResponse(responseCode = "200", description = "Valid", content = @Content(schema = @Schema(
+            implementation = PolicySchemas.ValidationResult.class)))
+    @APIResponse(responseCode = "400", description = "Malformed JSON/YAML", content = @Content(
+            mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "422", description = "Invalid; violations lists every field", content = @Content(
+            mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
+    public ObjectNode validate(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
+        MeshPolicy policy = parse(contentType, body);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("valid", true);
+        out.set("policy", PolicyCodec.write(policy));
+        return out;
+    }
+
+    @GET
+    @Path("/{name}")
+    @Operation(summary = "Read a policy")
+    @APIResponse(responseCode = "200", description = "The policy; ETag is its resourceVersion", content = @Content(
+            schema = @Schema(implementation = PolicySchemas.Policy.class)))
+    @APIResponse(responseCode = "404", description = "No such policy", content = @Content(
+            mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
+    public Response get(@PathParam("name") String name) {
+        PolicyCatalog.Entry e = catalog.get(name).orElseThrow(() -> new StoreException.NotFound(name));
+        return Response.ok(render(e)).tag(etag(e.policy())).build();
+    }
+
+    @PUT
+    @Path("/{name}")
+    @Consumes({MediaType.APPLICATION_JSON, MediaTypes.YAML, MediaTypes.YAML_X, MediaTypes.YAML_TEXT})
+    @Operation(summary = "Replace a policy", description = "Optimistic concurrency: send metadata.resourceVersion "
+            + "(stale: 409) or If-Match with the ETag (stale: 412). Without either the update is unconditional.")
+    @RequestBody(required = true, content = @Content(schema = @Schema(implementation = PolicySchemas.Policy.class)))
+    @Parameter(name = "If-Match", in = ParameterIn.HEADER, description = "ETag from a previous read, or *")
+    @APIResponse(responseCode = "200", description = "Updated", content = @Content(schema = @Schema(
+            implementation = PolicySchemas.Policy.class)))
+    @APIResponse(responseCode = "400", description = "Malformed JSON/YAML or If-Match")
+    @APIResponse(responseCode = "404", description = "No such policy")
+    @APIResponse(responseCode = "409", description = "Stale resourceVersion, or the policy is managed by GitOps")
+    @APIResponse(responseCode = "412", description = "If-Match does not match the current ETag")
+    @APIResponse(responseCode = "422", description = "Invalid policy, or body name differs from the path")
+    public Response update(@PathParam("name") String name, @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
+        MeshPolicy policy = parse(contentType, body);
+        if (!name.equals(policy.name())) {
+            throw ApiException.invalid("/metadata/name", "must match the name in the path ('" + name + "')");
+        }
+        String fromHeader = parseIfMatch(ifMatch);
+        String fromBody = policy.metadata().resourceVersion();
+        if (fromHeader != null && fromBody != null && !fromHeader.equals(fromBody)) {
+            // Two different preconditions cannot both hold; refuse instead of picking one.
+            throw ApiException.invalid("/metadata/resourceVersion", "differs from If-Match (" + fromHeader + ")");
+        }
+        boolean viaIfMatch = fromHeader != null;
+        PolicyCatalog.Entry updated = catalog.update(policy, viaIfMatch ? fromHeader : fromBody, viaIfMatch);
+        return Response.ok(render(updated)).tag(etag(updated.policy())).build();
+    }
+
+    @DELETE
+    @Path("/{name}")
+    @Operation(summary = "Delete a policy")
+    @Parameter(name = "If-Match", in = ParameterIn.HEADER, description = "ETag from a previous read, or *")
+    @APIResponse(responseCode = "204", description = "Deleted")
+    @APIResponse(responseCode = "404", description = "No such policy")
+    @APIResponse(responseCode = "409", description = "The policy is managed by GitOps")
+    @APIResponse(responseCode = "412", description = "If-Match does not match the current ETag")
+    public Response delete(@PathParam("name") String name, @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch) {
+        String expected = parseIfMatch(ifMatch);
+        catalog.delete(name, expected, true);
+        return Response.noContent().build();
+    }
+
+    private static MeshPolicy parse(String contentType, byte[] body) {
+        if (body == null || body.length == 0) {
+            throw ApiException.badRequest("body", "is empty: send one MeshPolicy document");
+        }
+        JsonNode doc = Documents.parseOne(body, Documents.isYaml(contentType));
+        return PolicyCodec.read(doc);
+    }
+
+    static ObjectNode render(PolicyCatalog.Entry e) {
+        ObjectNode doc = PolicyCodec.write(e.policy());
+        ObjectNode status = doc.putObject("status");
+        status.put("source", e.source().name());
+        if (e.file() != null) {
+            status.put("file", e.file());
+        }
+        return doc;
+    }
+
+    private static EntityTag etag(MeshPolicy p) {
+        return new EntityTag(p.metadata().resourceVersion());
+    }
+
+    /** Returns the resourceVersion an If-Match demands, or null for none or "*". */
+    private static String parseIfMatch(String header) {
+        if (header == null || header.isBlank() || header.trim().equals("*")) {
+            return null;
+        }
+        String v = header.trim();
+        if (v.startsWith("W/")) {
+            v = v.substring(2);
+        }
+        if (v.length() < 3 || !v.startsWith("\"") || !v.endsWith("\"") || !v.substring(1, v.length() - 1)
+                .matches("[0-9]{1,19}")) {
+            throw ApiException.badRequest("header/If-Match", "must be one ETag as returned by the API, e.g. "
+                    + "\"1732450000000000\", or *");
+        }
+        return v.substring(1, v.length() - 1);
+    }
+
+    private static <E extends Enum<E>> E parseEnum(String param, String value, Class<E> type, boolean lowerWire) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        for (E e : type.getEnumConstants()) {
+            String wire = lowerWire ? e.name().toLowerCase(Locale.ROOT) : e.name();
+            if (wire.equals(value)) {
+                return e;
+            }
+        }
+        List<String> allowed = Arrays.stream(type.getEnumConstants())
+                .map(e -> lowerWire ? e.name().toLowerCase(Locale.ROOT) : e.name()).toList();
+        throw ApiException.badRequest("query/" + param, "must be one of " + String.join(", ", allowed) + ", got '"
+                + value + "'");
+    }
+}

@@ -1,0 +1,89 @@
+package io.meshwarden.api;
+
+import io.meshwarden.policy.DocumentSyntaxException;
+import io.meshwarden.policy.Documents;
+import io.meshwarden.policy.PolicyValidationException;
+import io.meshwarden.policy.Violation;
+import io.meshwarden.store.StoreException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import jakarta.ws.rs.ext.ExceptionMapper;
+import jakarta.ws.rs.ext.Provider;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * Turns every failure into an RFC 7807 body. Client mistakes keep their 4xx status and say which field and why;
+ * only genuine server faults are 5xx, and those never echo internals.
+ */
+@Provider
+public class ProblemMapper implements ExceptionMapper<Throwable> {
+    private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+    private static final String TYPE_BASE = "https://meshwarden.io/problems/";
+
+    @Context
+    UriInfo uriInfo;
+
+    @Override
+    public Response toResponse(Throwable e) {
+        if (e instanceof ApiException a) {
+            return problem(a.status(), a.slug(), a.title(), a.getMessage(), a.violations());
+        }
+        if (e instanceof PolicyValidationException v) {
+            return problem(422, "invalid-policy", "Invalid policy", v.violations().size()
+                    + " field(s) are invalid; see violations", v.violations());
+        }
+        if (e instanceof DocumentSyntaxException s) {
+            String where = s.line() > 0 ? " (line " + s.line() + (s.column() > 0 ? ", column " + s.column() : "")
+                    + ")" : "";
+            return problem(400, "malformed-document", "Malformed document", s.getMessage() + where,
+                    List.of(new Violation("", s.getMessage() + where)));
+        }
+        if (e instanceof StoreException se) {
+            return store(se);
+        }
+        if (e instanceof WebApplicationException w) {
+            int status = w.getResponse().getStatus();
+            if (status >= 500) {
+                LOG.error("request failed", e);
+            }
+            String title = w.getResponse().getStatusInfo().getReasonPhrase();
+            return problem(status, slug(title), title, status >= 500 ? "internal error" : w.getMessage(), null);
+        }
+        LOG.error("unexpected failure", e);
+        return problem(500, "internal-error", "Internal error", "the server failed; see its log", null);
+    }
+
+    private Response store(StoreException e) {
+        if (e instanceof StoreException.NotFound) {
+            return problem(404, "not-found", "Not found", e.getMessage(), null);
+        }
+        if (e instanceof StoreException.AlreadyExists) {
+            return problem(409, "already-exists", "Already exists", e.getMessage(), null);
+        }
+        if (e instanceof StoreException.Conflict c) {
+            return c.viaIfMatch()
+                    ? problem(412, "precondition-failed", "Precondition failed", e.getMessage(), null)
+                    : problem(409, "conflict", "Conflict", e.getMessage(),
+                            List.of(new Violation("/metadata/resourceVersion", "is stale; current is "
+                                    + c.current())));
+        }
+        if (e instanceof StoreException.ManagedElsewhere) {
+            return problem(409, "managed-by-gitops", "Managed by GitOps", e.getMessage(), null);
+        }
+        LOG.error("store unavailable", e);
+        return problem(503, "store-unavailable", "Store unavailable", e.getMessage(), null);
+    }
+
+    private Response problem(int status, String slug, String title, String detail, List<Violation> violations) {
+        String instance = uriInfo == null ? null : uriInfo.getRequestUri().getPath();
+        Problem p = new Problem(TYPE_BASE + slug, title, status, detail, instance, violations);
+        return Response.status(status).type(MediaTypes.PROBLEM).entity(Documents.toJson(p)).build();
+    }
+
+    private static String slug(String title) {
+        return title == null ? "error" : title.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+    }
+}

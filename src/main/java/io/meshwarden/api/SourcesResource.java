@@ -1,0 +1,61 @@
+package io.meshwarden.api;
+
+import io.meshwarden.gitops.GitOpsSource;
+import io.meshwarden.store.FilePolicyStore;
+import io.meshwarden.store.PolicyCatalog;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+@Path("/api/v1/sources")
+@Tag(name = "Sources", description = "Where policies come from, their load errors and name conflicts")
+@Produces({MediaType.APPLICATION_JSON, MediaTypes.YAML})
+public class SourcesResource {
+
+    /** The report; GitOps file errors keep their file, line and field violations. */
+    public record SourcesReport(StoreStatus store, GitOpsStatus gitops, List<NameConflict> conflicts) {
+    }
+
+    public record StoreStatus(String directory, boolean ready, int policies, List<FilePolicyStore.LoadError> errors) {
+    }
+
+    public record GitOpsStatus(boolean enabled, String directory, boolean ready, Instant lastScan, String error,
+            int policies, List<GitOpsSource.FileStatus> files) {
+    }
+
+    /** A name defined more than once; the winner is the policy in effect. */
+    public record NameConflict(String name, String winner, List<String> shadowed) {
+    }
+
+    private final PolicyCatalog catalog;
+
+    public SourcesResource(PolicyCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    @GET
+    @Operation(summary = "Policy sources", description = "Store and GitOps status, per-file load errors (file, "
+            + "line, field, reason) and conflicts between names defined in several places")
+    @APIResponse(responseCode = "200", description = "The report")
+    public SourcesReport sources() {
+        FilePolicyStore store = catalog.store();
+        StoreStatus storeStatus = new StoreStatus(store.directory().toString(), catalog.storeReady(),
+                store.list().size(), store.loadErrors());
+        GitOpsStatus gitStatus = catalog.gitops().map(g -> new GitOpsStatus(true, g.root().toString(),
+                catalog.gitopsReady(), g.lastScan(), g.scanError(), g.policies().size(), g.files()))
+                .orElse(new GitOpsStatus(false, null, true, null, null, 0, List.of()));
+        List<NameConflict> conflicts = new ArrayList<>();
+        catalog.shadowedStorePolicies().forEach(s -> conflicts.add(new NameConflict(s.name(), "gitops:"
+                + s.gitopsFile(), List.of("store"))));
+        catalog.gitops().ifPresent(g -> g.conflicts().forEach(c -> conflicts.add(new NameConflict(c.name(),
+                "gitops:" + c.winnerFile(), c.shadowedFiles().stream().map(f -> "gitops:" + f).toList()))));
+        return new SourcesReport(storeStatus, gitStatus, conflicts);
+    }
+}

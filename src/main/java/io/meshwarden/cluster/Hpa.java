@@ -1,0 +1,22 @@
+package io.meshwarden.cluster;
+
+import java.util.Objects;
+
+/**
+ * A HorizontalPodAutoscaler (autoscaling/v2; v1 has the same fields used here).
+ *
+ * @param minReplicas     {@code spec.minReplicas}, 1 when absent as the API defaults it
+ * @param desiredReplicas {@code status.desiredReplicas}; null when there is no status (rendered manifests)
+ */
+public record Hpa(String namespace, String name, String targetKind, String targetName, int minReplicas,
+        int maxReplicas, Integer desiredReplicas) {
+    public Hpa {
+        Objects.requireNonNull(namespace, "namespace");
+        Objects.requireNonNull(name, "name");
+    }
+
+    public boolean targets(Workload workload) {
+        return namespace.equals(workload.namespace()) && workload.kind().kindName().equals(targetKind)
+                && workload.name().equals(targetName);
+    }
+}

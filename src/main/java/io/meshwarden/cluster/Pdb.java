@@ -1,0 +1,26 @@
+package io.meshwarden.cluster;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A PodDisruptionBudget (policy/v1).
+ *
+ * @param selector       null when the PDB has no selector, which in policy/v1 selects no pod
+ * @param minAvailable   as written: an integer ("1") or a percentage ("50%"); null when absent
+ * @param maxUnavailable as written; null when absent
+ */
+public record Pdb(String namespace, String name, PodSelector selector, String minAvailable, String maxUnavailable) {
+    public Pdb {
+        Objects.requireNonNull(namespace, "namespace");
+        Objects.requireNonNull(name, "name");
+    }
+
+    public boolean selects(Map<String, String> podLabels) {
+        return selector != null && selector.matches(podLabels);
+    }
+
+    public boolean covers(Workload workload) {
+        return namespace.equals(workload.namespace()) && selects(workload.podLabels());
+    }
+}

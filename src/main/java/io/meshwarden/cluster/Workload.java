@@ -1,0 +1,39 @@
+package io.meshwarden.cluster;
+
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A workload trimmed to what mesh rules need. For a CronJob the pod template is
+ * {@code spec.jobTemplate.spec.template}.
+ *
+ * @param replicas       {@code spec.replicas}; null when absent (always for DaemonSet, Job, CronJob)
+ * @param proxyResources resources of the {@code istio-proxy} container; null when the template has none
+ */
+public record Workload(WorkloadKind kind, String namespace, String name, Map<String, String> labels,
+        Map<String, String> annotations, Integer replicas, Map<String, String> podLabels,
+        Map<String, String> podAnnotations, ProxyPlacement proxy, ProxyResources proxyResources) {
+    public Workload {
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(namespace, "namespace");
+        Objects.requireNonNull(name, "name");
+        labels = labels == null ? Map.of() : Map.copyOf(labels);
+        annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
+        podLabels = podLabels == null ? Map.of() : Map.copyOf(podLabels);
+        podAnnotations = podAnnotations == null ? Map.of() : Map.copyOf(podAnnotations);
+        proxy = proxy == null ? ProxyPlacement.NONE : proxy;
+    }
+
+    public boolean hasIstioProxy() {
+        return proxy != ProxyPlacement.NONE;
+    }
+
+    public boolean hasNativeSidecar() {
+        return proxy == ProxyPlacement.NATIVE_SIDECAR;
+    }
+
+    /** For messages: {@code Deployment shop/cart}. */
+    public String ref() {
+        return kind.kindName() + " " + namespace + "/" + name;
+    }
+}

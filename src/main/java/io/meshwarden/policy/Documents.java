@@ -1,0 +1,177 @@
+package io.meshwarden.policy;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.yaml.snakeyaml.LoaderOptions;
+
+/**
+ * Parsing and printing of JSON and YAML documents with hard limits, so that hostile input (huge documents, deep
+ * nesting, alias bombs, duplicate keys) is refused with a clear message instead of exhausting the heap.
+ */
+public final class Documents {
+    public static final int MAX_DOCUMENT_BYTES = 512 * 1024;
+    public static final int MAX_DEPTH = 64;
+    public static final int MAX_ALIASES = 50;
+    public static final int MAX_DOCUMENTS_PER_FILE = 1000;
+
+    /** A parsed document and where it starts in its file (1-based line). */
+    public record Located(JsonNode node, int line, int index) {
+    }
+
+    private static final StreamReadConstraints LIMITS = StreamReadConstraints.builder()
+            .maxNestingDepth(MAX_DEPTH).maxNumberLength(64).maxStringLength(MAX_DOCUMENT_BYTES).build();
+    private static final ObjectMapper JSON = configure(JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+    private static final ObjectMapper YAML = configure(YAMLMapper.builder(yamlFactory())
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+            .build());
+
+    private Documents() {
+    }
+
+    private static YAMLFactory yamlFactory() {
+        LoaderOptions options = new LoaderOptions();
+        options.setMaxAliasesForCollections(MAX_ALIASES);
+        options.setNestingDepthLimit(MAX_DEPTH);
+        options.setCodePointLimit(8 * MAX_DOCUMENT_BYTES);
+        options.setAllowDuplicateKeys(false);
+        options.setAllowRecursiveKeys(false);
+        return YAMLFactory.builder().loaderOptions(options).streamReadConstraints(LIMITS).build();
+    }
+
+    private static ObjectMapper configure(ObjectMapper mapper) {
+        mapper.getFactory().setStreamReadConstraints(LIMITS);
+        mapper.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+        mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        mapper.enable(SerializationFeature.INDENT_OUTPUT);
+        mapper.registerModule(new JavaTimeModule());
+        mapper.disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+        return mapper;
+    }
+
+    public static boolean isYaml(String mediaType) {
+        if (mediaType == null) {
+            return false;
+        }
+        String m = mediaType.toLowerCase(java.util.Locale.ROOT);
+        return m.contains("yaml");
+    }
+
+    /** Exactly one document (a REST body). JSON is a subset of YAML, but JSON bodies get JSON's stricter parser. */
+    public static JsonNode parseOne(byte[] body, boolean yaml) {
+        List<Located> docs = parseAll(body, yaml);
+        if (docs.isEmpty()) {
+            throw new DocumentSyntaxException("the body is empty: send one MeshPolicy document", 0, 0);
+        }
+        if (docs.size() > 1) {
+            throw new DocumentSyntaxException("the body holds " + docs.size() + " documents; send exactly one",
+                    docs.get(1).line(), 1);
+        }
+        return docs.get(0).node();
+    }
+
+    /** Every document in a (possibly multi-document) input; empty documents are skipped. */
+    public static List<Located> parseAll(byte[] input, boolean yaml) {
+        if (input.length > MAX_DOCUMENT_BYTES * (yaml ? 8 : 1)) {
+            throw new DocumentSyntaxException("input of " + input.length + " bytes exceeds the limit", 0, 0);
+        }
+        for (byte b : input) {
+            if (b == 0) {
+                throw new DocumentSyntaxException("input is binary (contains a NUL byte), not " + (yaml ? "YAML"
+                        : "JSON"), 0, 0);
+            }
+        }
+        ObjectMapper mapper = yaml ? YAML : JSON;
+        List<Located> out = new ArrayList<>();
+        try (JsonParser parser = mapper.createParser(input)) {
+            while (true) {
+                JsonToken token = parser.nextToken();
+                if (token == null) {
+                    break;
+                }
+                int line = parser.currentTokenLocation().getLineNr();
+                JsonNode node = mapper.readTree(parser);
+                if (node != null && !node.isNull() && !node.isMissingNode()) {
+                    if (out.size() >= MAX_DOCUMENTS_PER_FILE) {
+                        throw new DocumentSyntaxException("more than " + MAX_DOCUMENTS_PER_FILE + " documents", line,
+                                0);
+                    }
+                    out.add(new Located(node, line, out.size()));
+                }
+                if (!yaml) {
+                    if (parser.nextToken() != null) {
+                        JsonLocation l = parser.currentTokenLocation();
+                        throw new DocumentSyntaxException("unexpected content after the JSON document", l.getLineNr(),
+                                l.getColumnNr());
+                    }
+                    break;
+                }
+            }
+        } catch (JsonProcessingException e) {
+            JsonLocation l = e.getLocation();
+            throw new DocumentSyntaxException(clean(e), l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            // SnakeYAML signals its own limits (aliases, depth, code points) with unchecked exceptions.
+            throw new DocumentSyntaxException("invalid " + (yaml ? "YAML" : "JSON") + ": " + firstLine(e.getMessage()),
+                    0, 0);
+        }
+        return out;
+    }
+
+    private static String clean(JsonProcessingException e) {
+        String msg = e.getOriginalMessage();
+        return "invalid document: " + firstLine(msg);
+    }
+
+    private static String firstLine(String msg) {
+        if (msg == null) {
+            return "unreadable input";
+        }
+        int nl = msg.indexOf('\n');
+        String first = nl < 0 ? msg : msg.substring(0, nl);
+        return first.length() > 300 ? first.substring(0, 300) + "…" : first;
+    }
+
+    public static String toYaml(Object value) {
+        try {
+            return YAML.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static String toJson(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,5 @@
+package io.meshwarden.policy;
+
+public enum PolicyType {
+    HaMinimum, InjectionExclusion, HeaderRemoval, ProxySizing, TraceSampling
+}
