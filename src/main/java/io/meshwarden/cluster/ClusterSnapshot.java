@@ -106,18 +106,19 @@ public record ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> wor
 
     /** @param revision null or "default" for the ConfigMap {@code istio}, else {@code istio-<revision>} */
     public Optional<MeshConfig> meshConfig(String revision) {
-        String rev = "default".equals(revision) ? null : revision;
+        boolean defaultRevision = revision == null || revision.equals("default");
+        Optional<MeshConfig> found = meshConfigOfRevision(defaultRevision ? null : revision);
+        // A revision literally named "default" can also have been installed as istio-default.
+        return found.isEmpty() && defaultRevision ? meshConfigOfRevision("default") : found;
+    }
+
+    private Optional<MeshConfig> meshConfigOfRevision(String revision) {
         for (MeshConfig m : meshConfigs) {
-            if (Objects.equals(m.revision(), rev)) {
+            if (Objects.equals(m.revision(), revision)) {
                 return Optional.of(m);
             }
         }
-        // Sail names the default revision's ConfigMap "istio-default" when revisions are in use.
-        return revision == null ? Optional.empty() : meshConfigByName("istio-" + revision);
-    }
-
-    private Optional<MeshConfig> meshConfigByName(String configMapName) {
-        return meshConfigs.stream().filter(m -> m.configMapName().equals(configMapName)).findFirst();
+        return Optional.empty();
     }
 
     public Optional<HelmRelease> helmRelease(String namespace, String name) {

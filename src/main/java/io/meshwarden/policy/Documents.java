@@ -63,7 +63,7 @@ public final class Documents {
     private static ObjectMapper configure(ObjectMapper mapper) {
         mapper.getFactory().setStreamReadConstraints(LIMITS);
         mapper.enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
-        mapper.enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+        // Trailing content is checked by hand: in YAML it is the next document, in JSON an error.
         mapper.enable(SerializationFeature.INDENT_OUTPUT);
         mapper.registerModule(new JavaTimeModule());
         mapper.disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
@@ -112,7 +112,10 @@ public final class Documents {
                 }
                 int line = parser.currentTokenLocation().getLineNr();
                 JsonNode node = mapper.readTree(parser);
-                if (node != null && !node.isNull() && !node.isMissingNode()) {
+                // An empty YAML document (only comments) reads as null or as an empty scalar.
+                boolean empty = node == null || node.isNull() || node.isMissingNode()
+                        || (yaml && node.isTextual() && node.textValue().isEmpty());
+                if (!empty) {
                     if (out.size() >= MAX_DOCUMENTS_PER_FILE) {
                         throw new DocumentSyntaxException("more than " + MAX_DOCUMENTS_PER_FILE + " documents", line,
                                 0);
@@ -133,6 +136,8 @@ public final class Documents {
             throw new DocumentSyntaxException(clean(e), l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (DocumentSyntaxException e) {
+            throw e;
         } catch (RuntimeException e) {
             // SnakeYAML signals its own limits (aliases, depth, code points) with unchecked exceptions.
             throw new DocumentSyntaxException("invalid " + (yaml ? "YAML" : "JSON") + ": " + firstLine(e.getMessage()),

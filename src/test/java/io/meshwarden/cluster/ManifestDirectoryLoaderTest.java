@@ -1,0 +1,245 @@
+package io.meshwarden.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.Quantity;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ManifestDirectoryLoaderTest {
+    private static ClusterSnapshot snapshot;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void loadFixtureTree() throws URISyntaxException {
+        Path tree = Path.of(ManifestDirectoryLoaderTest.class.getResource("/cluster/tree").toURI());
+        snapshot = new ManifestDirectoryLoader().load(tree);
+    }
+
+    @Test
+    void readsNamespacesFromAListWhoseKindFollowsItsItems() {
+        assertEquals(List.of("batch", "istio-system", "shop"),
+                snapshot.namespaces().stream().map(NamespaceInfo::name).toList());
+        NamespaceInfo shop = snapshot.namespace("shop").orElseThrow();
+        assertEquals("enabled", shop.labels().get("istio-injection"));
+        assertEquals(Map.of("owner", "team-shop"), shop.annotations(), "last-applied-configuration is dropped");
+        assertEquals("canary", snapshot.namespace("batch").orElseThrow().labels().get("istio.io/rev"));
+        assertTrue(snapshot.namespace("nope").isEmpty());
+    }
+
+    @Test
+    void readsDeploymentWithSidecarContainerFromMultiDocumentFile() {
+        Workload cart = snapshot.workload(WorkloadKind.DEPLOYMENT, "shop", "cart").orElseThrow();
+        assertEquals(2, cart.replicas());
+        assertEquals(Map.of("app", "cart"), cart.labels());
+        assertEquals(Map.of("deployment.kubernetes.io/revision", "3"), cart.annotations());
+        assertEquals(Map.of("app", "cart", "version", "v1"), cart.podLabels());
+        assertEquals("200m", cart.podAnnotations().get("sidecar.istio.io/proxyCPU"));
+        assertEquals(ProxyPlacement.CONTAINER, cart.proxy());
+        assertTrue(cart.hasIstioProxy());
+        assertFalse(cart.hasNativeSidecar());
+        ProxyResources res = cart.proxyResources();
+        assertEquals(new Quantity("200m"), res.request("cpu").orElseThrow());
+        assertEquals(new BigDecimal("1073741824"),
+                Quantity.getAmountInBytes(res.limit("memory").orElseThrow()).stripTrailingZeros()
+                        .setScale(0));
+        assertEquals("2", res.limits().get("cpu"));
+        assertTrue(res.request("ephemeral-storage").isEmpty());
+    }
+
+    @Test
+    void readsCronJobTemplateWithNativeSidecarFromNestedFolder() {
+        Workload report = snapshot.workload(WorkloadKind.CRON_JOB, "batch", "report").orElseThrow();
+        assertNull(report.replicas());
+        assertEquals("true", report.podLabels().get("sidecar.istio.io/inject"));
+        assertEquals(ProxyPlacement.NATIVE_SIDECAR, report.proxy());
+        assertTrue(report.hasNativeSidecar());
+        assertEquals("100m", report.proxyResources().requests().get("cpu"));
+        assertTrue(report.proxyResources().limits().isEmpty());
+    }
+
+    @Test
+    void initContainerWithoutRestartPolicyAlwaysIsNoProxyAndNamespaceDefaults() {
+        Workload migrate = snapshot.workload(WorkloadKind.JOB, "default", "migrate").orElseThrow();
+        assertEquals(ProxyPlacement.NONE, migrate.proxy());
+        assertNull(migrate.proxyResources());
+    }
+
+    @Test
+    void ignoresUnknownKindsAndLookalikesFromOtherGroups() {
+        assertEquals(List.of("CronJob batch/report", "Job default/migrate", "Deployment istio-system/istiod",
+                "Deployment shop/cart"), snapshot.workloads().stream().map(Workload::ref).toList());
+        assertTrue(snapshot.istioResources(IstioKind.GATEWAY).stream().noneMatch(g -> g.name().equals("shop-gw")),
+                "Gateway API Gateway is not an Istio Gateway");
+    }
+
+    @Test
+    void infersItemKindOfTypedListInJson() {
+        Workload istiod = snapshot.workload(WorkloadKind.DEPLOYMENT, "istio-system", "istiod").orElseThrow();
+        assertEquals(1, istiod.replicas());
+        assertEquals("false", istiod.podAnnotations().get("sidecar.istio.io/inject"));
+        assertEquals(ProxyPlacement.NONE, istiod.proxy());
+        assertEquals(List.of(istiod), snapshot.workloadsIn("istio-system"));
+    }
+
+    @Test
+    void readsHpaAndPdb() {
+        Workload cart = snapshot.workload(WorkloadKind.DEPLOYMENT, "shop", "cart").orElseThrow();
+        Hpa hpa = snapshot.hpaFor(cart).orElseThrow();
+        assertEquals(new Hpa("shop", "cart", "Deployment", "cart", 1, 6, 3), hpa);
+        assertTrue(snapshot.hpaFor(snapshot.workload(WorkloadKind.DEPLOYMENT, "istio-system", "istiod")
+                .orElseThrow()).isEmpty());
+
+        List<Pdb> pdbs = snapshot.pdbsFor(cart);
+        assertEquals(1, pdbs.size());
+        Pdb pdb = pdbs.get(0);
+        assertEquals("50%", pdb.minAvailable());
+        assertNull(pdb.maxUnavailable());
+        assertEquals(Map.of("app", "cart"), pdb.selector().matchLabels());
+        assertEquals(List.of(new PodSelector.Requirement("version", PodSelector.Operator.IN, List.of("v1", "v2"))),
+                pdb.selector().matchExpressions());
+    }
+
+    @Test
+    void parsesMeshConfigOnlyFromIstioConfigMapsWithMeshKey() {
+        assertEquals(List.of("istio", "istio-canary"),
+                snapshot.meshConfigs().stream().map(MeshConfig::configMapName).toList());
+        MeshConfig mesh = snapshot.meshConfig().orElseThrow();
+        assertTrue(mesh.isDefaultRevision());
+        assertEquals("istio-system", mesh.namespace());
+        assertTrue(mesh.mesh().at("/defaultConfig/proxyHeaders/envoyDebugHeaders/disabled").booleanValue());
+        assertEquals(1.0, mesh.mesh().at("/defaultConfig/tracing/sampling").doubleValue());
+        assertEquals("/dev/stdout", mesh.mesh().path("accessLogFile").asText());
+        MeshConfig canary = snapshot.meshConfig("canary").orElseThrow();
+        assertEquals("canary", canary.revision());
+        assertTrue(canary.mesh().isObject() && canary.mesh().isEmpty(), "empty mesh value reads as {}");
+        assertEquals(mesh, snapshot.meshConfig("default").orElseThrow());
+        assertTrue(snapshot.meshConfig("stable").isEmpty());
+    }
+
+    @Test
+    void keepsLatestDeployedHelmReleaseWithEffectiveValues() {
+        assertEquals(1, snapshot.helmReleases().size());
+        HelmRelease istiod = snapshot.helmRelease("istio-system", "istiod").orElseThrow();
+        assertEquals(2, istiod.revision());
+        assertEquals("istiod", istiod.chartName());
+        assertEquals(2, istiod.value("/pilot/autoscaleMin").intValue());
+        assertTrue(istiod.value("/pilot/replicaCount").isMissingNode());
+        assertTrue(istiod.value("/global/defaultPodDisruptionBudget/enabled").booleanValue());
+        assertEquals(List.of(istiod), snapshot.helmReleasesOfChart("istiod"));
+    }
+
+    @Test
+    void readsIstioResourcesGenerically() {
+        IstioResource filter = snapshot.istioResources(IstioKind.ENVOY_FILTER).get(0);
+        assertEquals("networking.istio.io/v1alpha3", filter.apiVersion());
+        assertEquals("istio-system", filter.namespace());
+        assertEquals("GATEWAY", filter.spec().at("/configPatches/0/match/context").asText());
+        assertEquals(1, snapshot.istioResources(IstioKind.GATEWAY, "shop").size());
+        assertEquals("cart", snapshot.istioResources(IstioKind.VIRTUAL_SERVICE).get(0).name());
+        assertEquals(5.0, snapshot.istioResources(IstioKind.TELEMETRY).get(0).spec()
+                .at("/tracing/0/randomSamplingPercentage").doubleValue());
+        IstioResource sail = snapshot.istioResources(IstioKind.SAIL_ISTIO, null).get(0);
+        assertNull(sail.namespace(), "Sail Istio is cluster-scoped");
+        assertEquals(2, sail.spec().at("/values/pilot/autoscaleMin").intValue());
+        assertEquals(2, snapshot.istioResources(IstioKind.ISTIO_OPERATOR).get(0).spec()
+                .at("/components/ingressGateways/0/k8s/hpaSpec/minReplicas").intValue());
+    }
+
+    @Test
+    void snapshotIsImmutable() {
+        assertThrows(UnsupportedOperationException.class, () -> snapshot.workloads().clear());
+        assertThrows(UnsupportedOperationException.class, () -> snapshot.workloadsIn("shop").clear());
+        assertThrows(UnsupportedOperationException.class,
+                () -> snapshot.namespaces().get(0).labels().put("x", "y"));
+    }
+
+    @Test
+    void malformedYamlNamesFileAndLine() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("a/b"));
+        Files.writeString(dir.resolve("ok.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n");
+        Path bad = dir.resolve("broken.yaml");
+        Files.writeString(bad, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: [unclosed\n");
+        ManifestLoadException e = assertThrows(ManifestLoadException.class,
+                () -> new ManifestDirectoryLoader().load(tmp));
+        assertEquals(bad, e.file());
+        assertTrue(e.getMessage().startsWith(bad.toString() + ":"), e.getMessage());
+        assertTrue(e.line() >= 4, "line " + e.line());
+    }
+
+    @Test
+    void malformedJsonNamesFileAndLine() throws IOException {
+        Path bad = tmp.resolve("list.json");
+        Files.writeString(bad, "{\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": }\n  ]\n}\n");
+        ManifestLoadException e = assertThrows(ManifestLoadException.class,
+                () -> new ManifestDirectoryLoader().load(tmp));
+        assertEquals(bad, e.file());
+        assertEquals(4, e.line());
+        assertTrue(e.getMessage().contains("list.json:4"), e.getMessage());
+    }
+
+    @Test
+    void invalidObjectNamesFileLineAndObject() throws IOException {
+        Path bad = tmp.resolve("deploy.yaml");
+        Files.writeString(bad, "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: apps/v1\n"
+                + "kind: Deployment\nmetadata: {name: web, namespace: a}\nspec:\n  replicas: two\n");
+        ManifestLoadException e = assertThrows(ManifestLoadException.class,
+                () -> new ManifestDirectoryLoader().load(tmp));
+        assertEquals(5, e.line());
+        assertTrue(e.getMessage().contains("deploy.yaml:5") && e.getMessage().contains("Deployment a/web")
+                && e.getMessage().contains("spec.replicas"), e.getMessage());
+    }
+
+    @Test
+    void scalarDocumentAndDuplicatesAreRejected() throws IOException {
+        Path scalar = tmp.resolve("x/notes.yaml");
+        Files.createDirectories(scalar.getParent());
+        Files.writeString(scalar, "just a sentence\n");
+        ManifestLoadException e = assertThrows(ManifestLoadException.class,
+                () -> new ManifestDirectoryLoader().load(scalar));
+        assertTrue(e.getMessage().contains("notes.yaml:1"), e.getMessage());
+
+        Path dir = Files.createDirectories(tmp.resolve("dup"));
+        String ns = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+        Files.writeString(dir.resolve("a.yaml"), ns);
+        Files.writeString(dir.resolve("b.yaml"), "# again\n" + ns);
+        ManifestLoadException dup = assertThrows(ManifestLoadException.class,
+                () -> new ManifestDirectoryLoader().load(dir));
+        assertTrue(dup.getMessage().contains("b.yaml:2") && dup.getMessage().contains("a.yaml:1")
+                && dup.getMessage().contains("Namespace shop"), dup.getMessage());
+    }
+
+    @Test
+    void badHelmSecretInFileNamesFileAndSecret() throws IOException {
+        Path bad = tmp.resolve("release.yaml");
+        Files.writeString(bad, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sh.helm.release.v1.gw.v1\n"
+                + "  namespace: ingress\n  labels: {owner: helm, status: deployed}\ntype: helm.sh/release.v1\n"
+                + "data:\n  release: '***'\n");
+        ManifestLoadException e = assertThrows(ManifestLoadException.class,
+                () -> new ManifestDirectoryLoader().load(tmp));
+        assertTrue(e.getMessage().contains("release.yaml:1")
+                && e.getMessage().contains("ingress/sh.helm.release.v1.gw.v1"), e.getMessage());
+    }
+
+    @Test
+    void missingRootIsReported() {
+        Path missing = tmp.resolve("nothing-here");
+        ManifestLoadException e = assertThrows(ManifestLoadException.class,
+                () -> new ManifestDirectoryLoader().load(missing));
+        assertEquals(missing, e.file());
+    }
+}
