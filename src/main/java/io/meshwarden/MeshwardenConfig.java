@@ -13,6 +13,35 @@ public interface MeshwardenConfig {
 
     Gitops gitops();
 
+    Audit audit();
+
+    Cluster cluster();
+
+    interface Audit {
+        /** Whether the scheduled audit runs (it also needs a cluster, see meshwarden.cluster.enabled). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Time between scheduled audits; a run still going when the next is due is skipped. */
+        @WithDefault("5m")
+        Duration interval();
+    }
+
+    interface Cluster {
+        /**
+         * Read a live cluster. Unset: yes when running in a pod or when a kubeconfig exists, so that the service
+         * starts without a cluster on a laptop.
+         */
+        Optional<Boolean> enabled();
+
+        /** Items per list request (the `limit` of paginated lists). */
+        @WithDefault("500")
+        int pageSize();
+
+        @WithDefault("istio-system")
+        String istioNamespace();
+    }
+
     interface Store {
         /** Directory of the embedded file store, one YAML file per policy. */
         @WithDefault("policies")

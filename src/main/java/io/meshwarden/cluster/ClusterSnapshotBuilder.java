@@ -1,5 +1,6 @@
 package io.meshwarden.cluster;
 
+import io.meshwarden.policy.LabelSelector;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -290,9 +291,9 @@ public final class ClusterSnapshotBuilder {
     private Pdb pdb(String ns, String name, String apiVersion, JsonNode object) {
         JsonNode spec = orEmpty(Nodes.object(object, "spec", "spec"));
         JsonNode sel = Nodes.object(spec, "selector", "spec.selector");
-        PodSelector selector = null;
+        LabelSelector selector = null;
         if (sel != null) {
-            List<PodSelector.Requirement> expressions = new ArrayList<>();
+            List<LabelSelector.Requirement> expressions = new ArrayList<>();
             for (JsonNode e : Nodes.array(sel, "matchExpressions", "spec.selector.matchExpressions")) {
                 String key = Nodes.text(e, "key", "spec.selector.matchExpressions[].key");
                 if (key == null) {
@@ -302,10 +303,10 @@ public final class ClusterSnapshotBuilder {
                 for (JsonNode v : Nodes.array(e, "values", "spec.selector.matchExpressions[].values")) {
                     values.add(pool.string(v.asText()));
                 }
-                expressions.add(new PodSelector.Requirement(pool.string(key),
-                        PodSelector.Operator.parse(Nodes.text(e, "operator", "operator")), values));
+                expressions.add(new LabelSelector.Requirement(pool.string(key),
+                        LabelSelector.Operator.parse(Nodes.text(e, "operator", "operator")), values));
             }
-            selector = new PodSelector(
+            selector = new LabelSelector(
                     Nodes.stringMap(sel, "matchLabels", "spec.selector.matchLabels", pool, Set.of()), expressions);
             // policy/v1beta1 (removed in Kubernetes 1.25) read an empty selector as "no pods"; v1 as "all pods".
             if (selector.isEmpty() && "policy/v1beta1".equals(apiVersion)) {

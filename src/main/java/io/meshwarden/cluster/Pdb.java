@@ -1,5 +1,6 @@
 package io.meshwarden.cluster;
 
+import io.meshwarden.policy.LabelSelector;
 import java.util.Map;
 import java.util.Objects;
 
@@ -10,7 +11,7 @@ import java.util.Objects;
  * @param minAvailable   as written: an integer ("1") or a percentage ("50%"); null when absent
  * @param maxUnavailable as written; null when absent
  */
-public record Pdb(String namespace, String name, PodSelector selector, String minAvailable, String maxUnavailable) {
+public record Pdb(String namespace, String name, LabelSelector selector, String minAvailable, String maxUnavailable) {
     public Pdb {
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(name, "name");

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A Kubernetes label selector: matchLabels plus set-based requirements. Also parses the query-string form
@@ -14,15 +13,29 @@ public record LabelSelector(Map<String, String> matchLabels, List<Requirement> m
     public static final LabelSelector EVERYTHING = new LabelSelector(Map.of(), List.of());
 
     public enum Operator {
-        In, NotIn, Exists, DoesNotExist
+        In, NotIn, Exists, DoesNotExist;
+
+        /** The operator as written in manifests; unknown names get a message that lists the valid ones. */
+        public static Operator parse(String op) {
+            for (Operator o : values()) {
+                if (o.name().equals(op)) {
+                    return o;
+                }
+            }
+            throw new IllegalArgumentException("unknown selector operator '" + op
+                    + "' (allowed: In, NotIn, Exists, DoesNotExist)");
+        }
     }
 
     public record Requirement(String key, Operator operator, List<String> values) {
         public Requirement {
-            values = List.copyOf(values);
+            java.util.Objects.requireNonNull(key, "key");
+            java.util.Objects.requireNonNull(operator, "operator");
+            values = values == null ? List.of() : List.copyOf(values);
         }
 
-        boolean matches(Map<String, String> labels) {
+        /** A missing label satisfies NotIn, as in k8s.io/apimachinery/pkg/labels. */
+        public boolean matches(Map<String, String> labels) {
             String v = labels.get(key);
             return switch (operator) {
                 case In -> v != null && values.contains(v);
@@ -34,8 +47,8 @@ public record LabelSelector(Map<String, String> matchLabels, List<Requirement> m
     }
 
     public LabelSelector {
-        matchLabels = Map.copyOf(matchLabels);
-        matchExpressions = List.copyOf(matchExpressions);
+        matchLabels = matchLabels == null ? Map.of() : Map.copyOf(matchLabels);
+        matchExpressions = matchExpressions == null ? List.of() : List.copyOf(matchExpressions);
     }
 
     public boolean isEmpty() {
@@ -143,5 +156,4 @@ public record LabelSelector(Map<String, String> matchLabels, List<Requirement> m
         return value;
     }
 
-    static final Set<String> OPERATORS = Set.of("In", "NotIn", "Exists", "DoesNotExist");
 }

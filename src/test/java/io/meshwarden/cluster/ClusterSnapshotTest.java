@@ -1,5 +1,6 @@
 package io.meshwarden.cluster;
 
+import io.meshwarden.policy.LabelSelector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,9 +28,9 @@ class ClusterSnapshotTest {
         List<Hpa> hpas = List.of(new Hpa("b", "h", "Deployment", "w3", 2, 4, null),
                 new Hpa("a", "h", "Deployment", "w3", 1, 3, 1));
         List<Pdb> pdbs = List.of(
-                new Pdb("b", "all", new PodSelector(null, null), "1", null),
+                new Pdb("b", "all", new LabelSelector(null, null), "1", null),
                 new Pdb("b", "none", null, "1", null),
-                new Pdb("b", "db", new PodSelector(Map.of("app", "db"), null), null, "1"));
+                new Pdb("b", "db", new LabelSelector(Map.of("app", "db"), null), null, "1"));
         ClusterSnapshot s = new ClusterSnapshot(null, workloads, hpas, pdbs, null, null, null);
 
         assertEquals(7, s.workloadsIn("b").size());
@@ -53,20 +54,20 @@ class ClusterSnapshotTest {
     @Test
     void selectorOperatorsFollowKubernetesSemantics() {
         Map<String, String> labels = Map.of("app", "cart", "tier", "web");
-        assertTrue(req("app", PodSelector.Operator.IN, "cart", "x").matches(labels));
-        assertFalse(req("app", PodSelector.Operator.IN, "x").matches(labels));
-        assertFalse(req("missing", PodSelector.Operator.IN, "x").matches(labels));
-        assertTrue(req("missing", PodSelector.Operator.NOT_IN, "x").matches(labels), "absent label satisfies NotIn");
-        assertFalse(req("tier", PodSelector.Operator.NOT_IN, "web").matches(labels));
-        assertTrue(req("tier", PodSelector.Operator.EXISTS).matches(labels));
-        assertTrue(req("missing", PodSelector.Operator.DOES_NOT_EXIST).matches(labels));
-        assertEquals(PodSelector.Operator.NOT_IN, PodSelector.Operator.parse("NotIn"));
-        assertEquals("DoesNotExist", PodSelector.Operator.DOES_NOT_EXIST.toString());
-        assertTrue(new PodSelector(Map.of(), List.of()).matches(labels));
+        assertTrue(req("app", LabelSelector.Operator.In, "cart", "x").matches(labels));
+        assertFalse(req("app", LabelSelector.Operator.In, "x").matches(labels));
+        assertFalse(req("missing", LabelSelector.Operator.In, "x").matches(labels));
+        assertTrue(req("missing", LabelSelector.Operator.NotIn, "x").matches(labels), "absent label satisfies NotIn");
+        assertFalse(req("tier", LabelSelector.Operator.NotIn, "web").matches(labels));
+        assertTrue(req("tier", LabelSelector.Operator.Exists).matches(labels));
+        assertTrue(req("missing", LabelSelector.Operator.DoesNotExist).matches(labels));
+        assertEquals(LabelSelector.Operator.NotIn, LabelSelector.Operator.parse("NotIn"));
+        assertEquals("DoesNotExist", LabelSelector.Operator.DoesNotExist.name());
+        assertTrue(new LabelSelector(Map.of(), List.of()).matches(labels));
     }
 
-    private static PodSelector.Requirement req(String key, PodSelector.Operator op, String... values) {
-        return new PodSelector.Requirement(key, op, List.of(values));
+    private static LabelSelector.Requirement req(String key, LabelSelector.Operator op, String... values) {
+        return new LabelSelector.Requirement(key, op, List.of(values));
     }
 
     @Test
@@ -79,7 +80,7 @@ class ClusterSnapshotTest {
     }
 
     @Test
-    void builderSharesEqualLabelMapsAndPodSelectorReadsV1beta1EmptyAsNone() throws Exception {
+    void builderSharesEqualLabelMapsAndPdbSelectorReadsV1beta1EmptyAsNone() throws Exception {
         var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
         ClusterSnapshotBuilder b = new ClusterSnapshotBuilder();
         for (String name : List.of("one", "two")) {

@@ -1,5 +1,6 @@
 package io.meshwarden.cluster;
 
+import io.meshwarden.policy.LabelSelector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -110,7 +111,7 @@ class ManifestDirectoryLoaderTest {
         assertEquals("50%", pdb.minAvailable());
         assertNull(pdb.maxUnavailable());
         assertEquals(Map.of("app", "cart"), pdb.selector().matchLabels());
-        assertEquals(List.of(new PodSelector.Requirement("version", PodSelector.Operator.IN, List.of("v1", "v2"))),
+        assertEquals(List.of(new LabelSelector.Requirement("version", LabelSelector.Operator.In, List.of("v1", "v2"))),
                 pdb.selector().matchExpressions());
     }
 
