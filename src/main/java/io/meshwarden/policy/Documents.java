@@ -104,7 +104,9 @@ public final class Documents {
         }
         ObjectMapper mapper = yaml ? YAML : JSON;
         List<Located> out = new ArrayList<>();
-        try (JsonParser parser = mapper.createParser(input)) {
+        JsonParser parser = null;
+        try {
+            parser = mapper.createParser(input);
             while (true) {
                 JsonToken token = parser.nextToken();
                 if (token == null) {
@@ -132,16 +134,31 @@ public final class Documents {
                 }
             }
         } catch (JsonProcessingException e) {
-            JsonLocation l = e.getLocation();
-            throw new DocumentSyntaxException(clean(e), l == null ? 0 : l.getLineNr(), l == null ? 0 : l.getColumnNr());
+            // Limit violations carry no location of their own; the parser still knows where it stopped.
+            JsonLocation l = e.getLocation() != null ? e.getLocation()
+                    : parser != null ? parser.currentLocation() : null;
+            throw new DocumentSyntaxException(clean(e), l == null ? 0 : Math.max(0, l.getLineNr()),
+                    l == null ? 0 : Math.max(0, l.getColumnNr()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (DocumentSyntaxException e) {
             throw e;
         } catch (RuntimeException e) {
             // SnakeYAML signals its own limits (aliases, depth, code points) with unchecked exceptions.
+            int line = 0;
+            if (parser != null && parser.currentLocation() != null) {
+                line = Math.max(0, parser.currentLocation().getLineNr());
+            }
             throw new DocumentSyntaxException("invalid " + (yaml ? "YAML" : "JSON") + ": " + firstLine(e.getMessage()),
-                    0, 0);
+                    line, 0);
+        } finally {
+            if (parser != null) {
+                try {
+                    parser.close();
+                } catch (IOException ignored) {
+                    // nothing was written; closing a reader over a byte array cannot lose data
+                }
+            }
         }
         return out;
     }
