@@ -1,0 +1,86 @@
+package io.meshwarden.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.evaluate.Finding;
+import io.meshwarden.report.AuditJob;
+import io.meshwarden.report.LatestReport;
+import io.meshwarden.report.Report;
+import io.meshwarden.report.ReportDocuments;
+import io.meshwarden.store.PolicyCatalog;
+import io.meshwarden.store.StoreException;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+@Path("/api/v1")
+@Tag(name = "Reports", description = "Compliance reports of the live cluster")
+@Produces({MediaType.APPLICATION_JSON, MediaTypes.YAML})
+public class ReportResource {
+    private final LatestReport latest;
+    private final AuditJob audits;
+    private final PolicyCatalog catalog;
+
+    public ReportResource(LatestReport latest, AuditJob audits, PolicyCatalog catalog) {
+        this.latest = latest;
+        this.audits = audits;
+        this.catalog = catalog;
+    }
+
+    @GET
+    @Path("/reports/latest")
+    @Operation(summary = "Latest report", description = "Findings, summary (with the compliance score), sidecar "
+            + "cost summary and notes of the latest audit")
+    @APIResponse(responseCode = "200", description = "The report")
+    @APIResponse(responseCode = "404", description = "No audit has completed yet")
+    public ObjectNode latest() {
+        return ReportDocuments.report(require());
+    }
+
+    @GET
+    @Path("/reports/latest/policies/{name}")
+    @Operation(summary = "Latest findings of one policy")
+    @APIResponse(responseCode = "200", description = "The policy's findings")
+    @APIResponse(responseCode = "404", description = "No such policy, or no audit has completed yet")
+    public ObjectNode latestForPolicy(@PathParam("name") String name) {
+        if (catalog.get(name).isEmpty()) {
+            throw new StoreException.NotFound(name);
+        }
+        Report report = require();
+        List<Finding> findings = report.findingsOf(name);
+        ObjectNode doc = ReportDocuments.findings(findings, report.result().summary());
+        doc.remove("summary");
+        doc.put("policy", name);
+        doc.put("count", findings.size());
+        doc.put("generatedAt", report.generatedAt().toString());
+        return doc;
+    }
+
+    @POST
+    @Path("/audits")
+    @Operation(summary = "Run an audit now", description = "Reads the live cluster, evaluates every policy and "
+            + "publishes the report; answers with it")
+    @APIResponse(responseCode = "200", description = "The new report")
+    @APIResponse(responseCode = "409", description = "An audit is already running")
+    @APIResponse(responseCode = "503", description = "No cluster is configured")
+    public ObjectNode auditNow() {
+        try {
+            return ReportDocuments.report(audits.runNow());
+        } catch (AuditJob.NotPossible e) {
+            throw new ApiException(e.busy() ? 409 : 503, e.busy() ? "audit-running" : "no-cluster",
+                    e.busy() ? "Audit running" : "No cluster", e.getMessage(), null);
+        }
+    }
+
+    private Report require() {
+        return latest.get().orElseThrow(() -> new ApiException(404, "no-report", "No report",
+                "no audit has completed yet" + (audits.clusterEnabled() ? "" : " (no cluster is configured)"),
+                null));
+    }
+}

@@ -1,0 +1,31 @@
+package io.meshwarden.evaluate;
+
+import io.meshwarden.policy.MeshPolicy;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Collects one policy's checks; every failure becomes exactly one finding, so passed = checks - findings. */
+final class Checks {
+    private final MeshPolicy policy;
+    private final List<Finding> findings = new ArrayList<>();
+    private int checks;
+
+    Checks(MeshPolicy policy) {
+        this.policy = policy;
+    }
+
+    void pass() {
+        checks++;
+    }
+
+    void fail(String rule, ResourceRef resource, HelmRef helm, String path, String expected, String actual,
+            String message, Remedy remedy) {
+        checks++;
+        findings.add(new Finding(policy.name(), policy.spec().type(), rule, policy.spec().severity(), resource, helm,
+                path, expected, actual, message, remedy));
+    }
+
+    RuleOutcome outcome() {
+        return new RuleOutcome(findings, checks);
+    }
+}

@@ -1,0 +1,195 @@
+package io.meshwarden.evaluate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.cluster.HelmRelease;
+import io.meshwarden.cluster.IstioKind;
+import io.meshwarden.cluster.IstioResource;
+import io.meshwarden.cluster.MeshConfig;
+import io.meshwarden.cluster.NamespaceInfo;
+import io.meshwarden.cluster.Workload;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Mesh-wide facts the rules share: which pods get a sidecar, which istiod serves them, native sidecars. */
+final class Mesh {
+    static final String DEFAULT_ROOT_NAMESPACE = "istio-system";
+    static final String INJECT = "sidecar.istio.io/inject";
+    static final String NATIVE_SIDECAR_ANNOTATION = "sidecar.istio.io/nativeSidecar";
+    static final String PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config";
+    static final String REV_LABEL = "istio.io/rev";
+    static final String INJECTION_LABEL = "istio-injection";
+
+    private static final Pattern VERSION = Pattern.compile("v?(\\d+)\\.(\\d+)");
+
+    private final ClusterSnapshot snapshot;
+    private final List<ValuesSource> istiod;
+
+    Mesh(ClusterSnapshot snapshot) {
+        this.snapshot = snapshot;
+        List<ValuesSource> sources = new ArrayList<>();
+        for (HelmRelease r : snapshot.helmReleasesOfChart("istiod")) {
+            sources.add(ValuesSource.of(r));
+        }
+        for (IstioResource r : snapshot.istioResources(IstioKind.SAIL_ISTIO)) {
+            sources.add(ValuesSource.of(r));
+        }
+        for (IstioResource r : snapshot.istioResources(IstioKind.ISTIO_OPERATOR)) {
+            sources.add(ValuesSource.of(r));
+        }
+        this.istiod = List.copyOf(sources);
+    }
+
+    ClusterSnapshot snapshot() {
+        return snapshot;
+    }
+
+    /** Every place istiod's values are kept: Helm releases of the istiod chart, Sail Istio, IstioOperator. */
+    List<ValuesSource> istiodSources() {
+        return istiod;
+    }
+
+    /** The istiod values for a revision (null = default), else the first known; empty when none is known. */
+    Optional<ValuesSource> istiodFor(String revision) {
+        for (ValuesSource s : istiod) {
+            if (Objects.equals(s.revision(), revision)) {
+                return Optional.of(s);
+            }
+        }
+        return istiod.isEmpty() ? Optional.empty() : Optional.of(istiod.get(0));
+    }
+
+    /** Telemetry and EnvoyFilter in this namespace apply mesh-wide. */
+    String rootNamespace() {
+        Optional<MeshConfig> m = snapshot.meshConfig();
+        String root = m.isPresent() ? m.get().mesh().path("rootNamespace").asText("") : "";
+        return root.isEmpty() ? DEFAULT_ROOT_NAMESPACE : root;
+    }
+
+    Map<String, String> namespaceLabels(String namespace) {
+        Optional<NamespaceInfo> ns = snapshot.namespace(namespace);
+        return ns.isPresent() ? ns.get().labels() : Map.of();
+    }
+
+    /**
+     * The revision whose injector serves the pod: the pod's {@code istio.io/rev}, else the namespace's unless the
+     * namespace also has {@code istio-injection} (which wins and means the default revision). Null = default.
+     */
+    String revisionOf(Workload w) {
+        String rev = w.podLabels().get(REV_LABEL);
+        if (rev == null) {
+            Map<String, String> ns = namespaceLabels(w.namespace());
+            rev = ns.containsKey(INJECTION_LABEL) ? null : ns.get(REV_LABEL);
+        }
+        return rev == null || rev.isEmpty() || rev.equals("default") ? null : rev;
+    }
+
+    /** The mesh config of the pod's revision, falling back to the default revision's; missing when none. */
+    JsonNode meshConfigFor(Workload w) {
+        Optional<MeshConfig> m = snapshot.meshConfig(revisionOf(w));
+        if (m.isEmpty()) {
+            m = snapshot.meshConfig();
+        }
+        return m.isPresent() ? m.get().mesh() : MissingNode.getInstance();
+    }
+
+    record Injection(boolean injected, String reason) {
+    }
+
+    /**
+     * Whether pods of the template get a sidecar. Disabled anywhere wins; otherwise enabled anywhere injects. The
+     * pod's label is read before its annotation. The annotation can only switch injection off: the webhook's
+     * selectors look at labels, so an annotation alone never gets the pod to the injector. A template that already
+     * carries {@code istio-proxy} (manual injection) counts as injected.
+     */
+    Injection injection(Workload w) {
+        if (w.hasIstioProxy()) {
+            return new Injection(true, "the pod template already contains istio-proxy");
+        }
+        String podLabel = w.podLabels().get(INJECT);
+        String podAnnotation = w.podAnnotations().get(INJECT);
+        if ("false".equalsIgnoreCase(podLabel)) {
+            return new Injection(false, "pod label " + INJECT + "=false");
+        }
+        if (podLabel == null && "false".equalsIgnoreCase(podAnnotation)) {
+            return new Injection(false, "pod annotation " + INJECT + "=false");
+        }
+        Map<String, String> ns = namespaceLabels(w.namespace());
+        String nsInjection = ns.get(INJECTION_LABEL);
+        if ("disabled".equals(nsInjection)) {
+            return new Injection(false, "namespace label " + INJECTION_LABEL + "=disabled");
+        }
+        if ("true".equalsIgnoreCase(podLabel)) {
+            return new Injection(true, "pod label " + INJECT + "=true");
+        }
+        if (w.podLabels().containsKey(REV_LABEL)) {
+            return new Injection(true, "pod label " + REV_LABEL + "=" + w.podLabels().get(REV_LABEL));
+        }
+        if ("enabled".equals(nsInjection)) {
+            return new Injection(true, "namespace label " + INJECTION_LABEL + "=enabled");
+        }
+        if (nsInjection == null && ns.containsKey(REV_LABEL)) {
+            return new Injection(true, "namespace label " + REV_LABEL + "=" + ns.get(REV_LABEL));
+        }
+        return new Injection(false, "no injection label on the pod template or the namespace");
+    }
+
+    /** @param known false when nothing said either way and the answer is the conservative "not native" */
+    record NativeSidecars(boolean on, boolean known, String reason) {
+    }
+
+    /**
+     * Native sidecars for the pod: the pod annotation, an explicit native istio-proxy in the template,
+     * ENABLE_NATIVE_SIDECARS in istiod's values ({@code pilot.env} or its top-level alias), then the Istio version
+     * (on by default from 1.27). Unknown counts as off, since then a Job's sidecar keeps it running.
+     */
+    NativeSidecars nativeSidecars(Workload w) {
+        Boolean annotation = Json.bool(w.podAnnotations().containsKey(NATIVE_SIDECAR_ANNOTATION)
+                ? Json.F.textNode(w.podAnnotations().get(NATIVE_SIDECAR_ANNOTATION)) : null);
+        if (annotation != null) {
+            return new NativeSidecars(annotation, true, "pod annotation " + NATIVE_SIDECAR_ANNOTATION + "="
+                    + annotation);
+        }
+        if (w.hasNativeSidecar()) {
+            return new NativeSidecars(true, true, "the pod template runs istio-proxy as a native sidecar");
+        }
+        Optional<ValuesSource> source = istiodFor(revisionOf(w));
+        if (source.isEmpty()) {
+            return new NativeSidecars(false, false, "the Istio version is unknown (no istiod Helm release, Sail "
+                    + "Istio or IstioOperator found), so native sidecars are assumed off");
+        }
+        ValuesSource s = source.get();
+        for (String path : List.of("pilot.env.ENABLE_NATIVE_SIDECARS", "env.ENABLE_NATIVE_SIDECARS")) {
+            Boolean env = Json.bool(s.value(path));
+            if (env != null) {
+                return new NativeSidecars(env, true, s.path(path) + "=" + env + " in " + s);
+            }
+        }
+        int[] v = parseVersion(s.version());
+        if (v == null) {
+            return new NativeSidecars(false, false, "the Istio version of " + s + " is unknown, so native sidecars "
+                    + "are assumed off");
+        }
+        boolean on = v[0] > 1 || (v[0] == 1 && v[1] >= 27);
+        return new NativeSidecars(on, true, "Istio " + s.version() + " (" + s + ") "
+                + (on ? "enables native sidecars by default" : "predates native sidecars by default (1.27)"));
+    }
+
+    /** {major, minor}, or null. Accepts {@code 1.27.3}, {@code v1.27.0}, {@code 1.27-dev}. */
+    static int[] parseVersion(String version) {
+        if (version == null) {
+            return null;
+        }
+        Matcher m = VERSION.matcher(version.trim());
+        if (!m.lookingAt()) {
+            return null;
+        }
+        return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+    }
+}

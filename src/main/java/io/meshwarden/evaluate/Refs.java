@@ -1,0 +1,34 @@
+package io.meshwarden.evaluate;
+
+import io.meshwarden.cluster.Hpa;
+import io.meshwarden.cluster.IstioResource;
+import io.meshwarden.cluster.Pdb;
+import io.meshwarden.cluster.Workload;
+
+/** ResourceRefs for snapshot records, which keep no apiVersion: the served versions the remedies are written for. */
+final class Refs {
+    private Refs() {
+    }
+
+    static ResourceRef of(Workload w) {
+        return new ResourceRef(w.kind().group() + "/v1", w.kind().kindName(), w.namespace(), w.name());
+    }
+
+    static ResourceRef of(Hpa h) {
+        return new ResourceRef("autoscaling/v2", "HorizontalPodAutoscaler", h.namespace(), h.name());
+    }
+
+    static ResourceRef of(Pdb p) {
+        return new ResourceRef("policy/v1", "PodDisruptionBudget", p.namespace(), p.name());
+    }
+
+    static ResourceRef of(IstioResource r) {
+        return new ResourceRef(r.apiVersion(), r.kind().kindName(), r.namespace(), r.name());
+    }
+
+    /** Where the pod template sits in a workload, for paths and patches. */
+    static String templatePath(Workload w) {
+        return w.kind() == io.meshwarden.cluster.WorkloadKind.CRON_JOB ? "spec.jobTemplate.spec.template"
+                : "spec.template";
+    }
+}

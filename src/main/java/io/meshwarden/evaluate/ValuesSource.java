@@ -1,0 +1,82 @@
+package io.meshwarden.evaluate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.cluster.HelmRelease;
+import io.meshwarden.cluster.IstioResource;
+
+/**
+ * Helm-style values of an Istio installation, wherever they are kept: a Helm release (effective values), or
+ * {@code spec.values} of a Sail {@code Istio} or an {@code IstioOperator}. Rules read values by their Helm path and
+ * get back paths and remedies in the notation of the source.
+ *
+ * @param userValues what the user wrote (Helm {@code config}); for the operators' resources the same as values
+ * @param revision the Istio revision these values install; null for the default revision
+ * @param version  the Istio version as written (app or chart version, Sail spec.version, IstioOperator spec.tag);
+ *                 null when unknown
+ */
+record ValuesSource(Kind kind, ResourceRef ref, HelmRef helm, JsonNode values, JsonNode userValues, String chart,
+        String revision, String version) {
+
+    enum Kind {
+        HELM, SAIL, ISTIO_OPERATOR
+    }
+
+    static ValuesSource of(HelmRelease r) {
+        String revision = r.values().path("revision").asText("");
+        return new ValuesSource(Kind.HELM, ResourceRef.helmRelease(r.namespace(), r.name()),
+                new HelmRef(r.namespace(), r.name(), r.revision()), r.values(), r.config(), r.chartName(),
+                revision.isEmpty() || revision.equals("default") ? null : revision,
+                r.appVersion() != null && !r.appVersion().isBlank() ? r.appVersion() : r.chartVersion());
+    }
+
+    static ValuesSource of(IstioResource r) {
+        JsonNode values = r.spec().path("values");
+        boolean sail = r.kind() == io.meshwarden.cluster.IstioKind.SAIL_ISTIO;
+        String revision = sail ? values.path("revision").asText("") : r.spec().path("revision").asText("");
+        String version = sail ? r.spec().path("version").asText(null) : r.spec().path("tag").asText(null);
+        return new ValuesSource(sail ? Kind.SAIL : Kind.ISTIO_OPERATOR,
+                new ResourceRef(r.apiVersion(), r.kind().kindName(), r.namespace(), r.name()), null,
+                values.isObject() ? values : MissingNode.getInstance(),
+                values.isObject() ? values : MissingNode.getInstance(), "istiod",
+                revision.isEmpty() || revision.equals("default") ? null : revision, version);
+    }
+
+    /** A value by its Helm path, e.g. {@code pilot.autoscaleMin}. */
+    JsonNode value(String helmPath) {
+        return Json.at(values, helmPath);
+    }
+
+    /** Whether the user set this path, as opposed to the chart's defaults supplying it. */
+    boolean userSet(String helmPath) {
+        return Json.isSet(Json.at(userValues, helmPath));
+    }
+
+    /** Where a Helm path lives in this source, for findings. */
+    String path(String helmPath) {
+        return kind == Kind.HELM ? helmPath : "spec.values." + helmPath;
+    }
+
+    /**
+     * The smallest change that sets a Helm path: a values overlay for a release, a merge patch of
+     * {@code spec.values} for the operators' resources (they re-render the chart themselves).
+     */
+    Remedy set(String helmPath, JsonNode value, boolean restartsPods, String note) {
+        ObjectNode overlay = Json.nest(helmPath, value);
+        if (kind == Kind.HELM) {
+            return new Remedy(ref, Remedy.VALUES_OVERLAY, overlay, restartsPods, note);
+        }
+        return new Remedy(ref, Remedy.PATCH, Json.nest("spec.values", overlay), restartsPods, note);
+    }
+
+    /** A merge patch of any field of the operator resource; only for {@link Kind#SAIL} and ISTIO_OPERATOR. */
+    Remedy patch(String fieldPath, JsonNode value, boolean restartsPods, String note) {
+        return new Remedy(ref, Remedy.PATCH, Json.nest(fieldPath, value), restartsPods, note);
+    }
+
+    @Override
+    public String toString() {
+        return ref.toString();
+    }
+}

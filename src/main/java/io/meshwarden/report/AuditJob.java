@@ -1,0 +1,118 @@
+package io.meshwarden.report;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.meshwarden.MeshwardenConfig;
+import io.meshwarden.cluster.LiveSnapshotReader;
+import io.meshwarden.evaluate.EvaluationResult;
+import io.meshwarden.evaluate.Evaluator;
+import io.meshwarden.policy.MeshPolicy;
+import io.meshwarden.store.PolicyCatalog;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jboss.logging.Logger;
+
+/** Reads the live cluster and evaluates every policy: on a schedule, and on demand through the API. */
+@ApplicationScoped
+public class AuditJob {
+    private static final Logger LOG = Logger.getLogger(AuditJob.class);
+
+    /** Thrown when an audit cannot start: no cluster configured, or one already running. */
+    public static final class NotPossible extends RuntimeException {
+        private final boolean busy;
+
+        NotPossible(String message, boolean busy) {
+            super(message);
+            this.busy = busy;
+        }
+
+        public boolean busy() {
+            return busy;
+        }
+    }
+
+    private final MeshwardenConfig config;
+    private final PolicyCatalog catalog;
+    private final LatestReport latest;
+    private final Instance<KubernetesClient> client;
+    private final ReentrantLock running = new ReentrantLock();
+    private final Counter failures;
+    private final Counter successes;
+
+    public AuditJob(MeshwardenConfig config, PolicyCatalog catalog, LatestReport latest,
+            Instance<KubernetesClient> client, MeterRegistry registry) {
+        this.config = config;
+        this.catalog = catalog;
+        this.latest = latest;
+        this.client = client;
+        this.successes = Counter.builder("meshwarden.audit.runs").tag("outcome", "success")
+                .description("Audits by outcome").register(registry);
+        this.failures = Counter.builder("meshwarden.audit.runs").tag("outcome", "failure")
+                .description("Audits by outcome").register(registry);
+    }
+
+    public boolean clusterEnabled() {
+        return config.cluster().enabled().orElseGet(AuditJob::clusterDetected);
+    }
+
+    private static boolean clusterDetected() {
+        if (System.getenv("KUBERNETES_SERVICE_HOST") != null || System.getenv("KUBECONFIG") != null) {
+            return true;
+        }
+        return Files.exists(Path.of(System.getProperty("user.home"), ".kube", "config"));
+    }
+
+    @Scheduled(every = "${meshwarden.audit.interval:5m}", delayed = "10s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void scheduled() {
+        if (!config.audit().enabled() || !clusterEnabled()) {
+            return;
+        }
+        try {
+            runNow();
+        } catch (NotPossible e) {
+            LOG.debugf("scheduled audit skipped: %s", e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.errorf("scheduled audit failed: %s", e.getMessage());
+        }
+    }
+
+    /** Runs one audit now; a second caller while one runs is refused rather than queued. */
+    public Report runNow() {
+        if (!clusterEnabled()) {
+            throw new NotPossible("no cluster is configured (meshwarden.cluster.enabled)", false);
+        }
+        if (!running.tryLock()) {
+            throw new NotPossible("an audit is already running", true);
+        }
+        try {
+            LiveSnapshotReader reader = new LiveSnapshotReader(client.get(), config.cluster().pageSize(),
+                    config.cluster().istioNamespace());
+            LiveSnapshotReader.Result read = reader.readWithDiagnostics();
+            List<MeshPolicy> policies = catalog.list().stream().map(PolicyCatalog.Entry::policy).toList();
+            EvaluationResult result = Evaluator.evaluate(policies, read.snapshot());
+            List<String> notes = new ArrayList<>();
+            read.skippedApis().forEach(a -> notes.add("skipped (not installed): " + a));
+            notes.addAll(read.warnings());
+            Report report = new Report(Instant.now(), "cluster", policies.size(), result, notes);
+            latest.publish(report);
+            successes.increment();
+            LOG.infof("audit: %d policies, %d findings, score %.1f%%, %d API requests", policies.size(),
+                    result.summary().findings(), result.summary().score(), read.requests());
+            return report;
+        } catch (RuntimeException e) {
+            failures.increment();
+            throw e;
+        } finally {
+            running.unlock();
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.meshwarden.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@TestProfile(ClusterProfile.class)
+@WithTestResource(TestDirs.class)
+@WithKubernetesTestServer(crud = true)
+class ReportApiTest {
+    static {
+        YamlBodies.install();
+    }
+
+    @KubernetesTestServer
+    KubernetesServer server;
+
+    @Test
+    void auditReadsTheClusterAndPublishesReportAndMetrics() {
+        KubernetesClient k = server.getClient();
+        k.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("istio-system").endMetadata()
+                .build()).create();
+        k.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("batch")
+                .addToLabels("istio-injection", "enabled").endMetadata().build()).create();
+        k.apps().deployments().inNamespace("istio-system").resource(new DeploymentBuilder().withNewMetadata()
+                .withName("istiod").withNamespace("istio-system").addToLabels("app", "istiod").endMetadata()
+                .withNewSpec().withReplicas(1).withNewSelector().addToMatchLabels("app", "istiod").endSelector()
+                .withNewTemplate().withNewMetadata().addToLabels("app", "istiod").endMetadata().withNewSpec()
+                .addNewContainer().withName("discovery").withImage("pilot").endContainer().endSpec().endTemplate()
+                .endSpec().build()).create();
+        k.batch().v1().cronjobs().inNamespace("batch").resource(new CronJobBuilder().withNewMetadata()
+                .withName("nightly").withNamespace("batch").endMetadata().withNewSpec().withSchedule("0 2 * * *")
+                .withNewJobTemplate().withNewSpec().withNewTemplate().withNewMetadata().addToLabels("app", "nightly")
+                .endMetadata().withNewSpec().addNewContainer().withName("job").withImage("job").endContainer()
+                .withRestartPolicy("OnFailure").endSpec().endTemplate().endSpec().endJobTemplate().endSpec().build())
+                .create();
+
+        given().contentType("application/yaml").body("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: report-ha}
+                spec: {type: HaMinimum, severity: danger, parameters: {components: [istiod], minReplicas: 2}}
+                """).post("/api/v1/policies").then().statusCode(201);
+        given().contentType("application/yaml").body("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: report-jobs}
+                spec: {type: InjectionExclusion, parameters: {whenNativeSidecars: enforce}}
+                """).post("/api/v1/policies").then().statusCode(201);
+
+        given().post("/api/v1/audits").then().statusCode(200)
+                .body("source", equalTo("cluster"))
+                .body("summary.findings", greaterThan(0))
+                .body("findings.rule", hasItem("ha-deployment-replicas"))
+                .body("findings.resource.name", hasItem("nightly"));
+
+        given().get("/api/v1/reports/latest").then().statusCode(200)
+                .body("findings.policy", hasItem("report-ha"))
+                .body("notes.size()", greaterThan(0));
+        List<String> rules = given().get("/api/v1/reports/latest/policies/report-jobs").then().statusCode(200)
+                .body("policy", equalTo("report-jobs")).extract().path("findings.rule");
+        assertTrue(rules.contains("injection-job-sidecar"), rules::toString);
+        given().get("/api/v1/reports/latest/policies/no-such-policy").then().statusCode(404);
+
+        String metrics = given().get("/q/metrics").asString();
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("meshwarden_findings{") && l.contains(
+                "policy=\"report-jobs\"") && l.contains("type=\"InjectionExclusion\"")), metrics);
+        assertTrue(metrics.contains("meshwarden_compliance_score"));
+        assertTrue(metrics.contains("meshwarden_audit_runs_total{outcome=\"success\"}"));
+
+        // Fixing the CronJob in the cluster clears its finding and its metric series on the next audit.
+        k.batch().v1().cronjobs().inNamespace("batch").withName("nightly").edit(c -> {
+            c.getSpec().getJobTemplate().getSpec().getTemplate().getMetadata().getLabels()
+                    .put("sidecar.istio.io/inject", "false");
+            return c;
+        });
+        given().post("/api/v1/audits").then().statusCode(200);
+        given().get("/api/v1/reports/latest/policies/report-jobs").then().statusCode(200).body("count", equalTo(0));
+        assertFalse(given().get("/q/metrics").asString().lines().anyMatch(l -> l.startsWith("meshwarden_findings{")
+                && l.contains("policy=\"report-jobs\"")));
+    }
+}
