@@ -6,18 +6,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.cluster.ClusterSnapshot;
 import io.meshwarden.cluster.ClusterSnapshotBuilder;
-import java.io.ByteArrayOutputStream;
+import io.meshwarden.cluster.HelmEncoding;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Random;
-import java.util.zip.GZIPOutputStream;
 
 /**
  * Synthetic clusters for benchmarks: N workloads spread over M namespaces, with the istiod and gateway Helm
@@ -223,21 +219,11 @@ public final class SnapshotGenerator {
         ch.putObject("metadata").put("name", chart).put("version", version).put("appVersion", version);
         ch.set("values", defaults);
         release.set("config", config);
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            try (GZIPOutputStream gz = new GZIPOutputStream(bytes)) {
-                gz.write(JSON.writeValueAsBytes(release));
-            }
-            String helmLayer = Base64.getEncoder().encodeToString(bytes.toByteArray());
-            ObjectNode secret = object("v1", "Secret", ns, "sh.helm.release.v1." + name + ".v" + revision);
-            secret.put("type", "helm.sh/release.v1");
-            secret.with("metadata").putObject("labels").put("name", name).put("owner", "helm")
-                    .put("status", "deployed").put("version", String.valueOf(revision));
-            secret.putObject("data").put("release", Base64.getEncoder().encodeToString(helmLayer
-                    .getBytes(StandardCharsets.US_ASCII)));
-            return secret;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        ObjectNode secret = object("v1", "Secret", ns, "sh.helm.release.v1." + name + ".v" + revision);
+        secret.put("type", "helm.sh/release.v1");
+        secret.with("metadata").putObject("labels").put("name", name).put("owner", "helm")
+                .put("status", "deployed").put("version", String.valueOf(revision));
+        secret.putObject("data").put("release", HelmEncoding.secretData(release));
+        return secret;
     }
 }

@@ -57,10 +57,7 @@ class HelmReleaseDecoderTest {
 
     /** What the API returns in {@code data.release}: base64 of Helm's base64(gzip(json)). */
     static String asSecretData(JsonNode release, boolean gzip) throws IOException {
-        byte[] json = JSON.writeValueAsBytes(release);
-        byte[] helmPayload = gzip ? gzip(json) : json;
-        String helmEncoded = Base64.getEncoder().encodeToString(helmPayload);
-        return Base64.getEncoder().encodeToString(helmEncoded.getBytes(StandardCharsets.US_ASCII));
+        return HelmEncoding.secretData(release, gzip);
     }
 
     static ObjectNode secret(String name, String namespace, String data, String statusLabel) {

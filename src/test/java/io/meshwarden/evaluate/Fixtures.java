@@ -12,15 +12,12 @@ import io.meshwarden.cluster.ClusterSnapshotBuilder;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyCodec;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.stream.Collectors;
-import java.util.zip.GZIPOutputStream;
 
 /** Snapshots and policies from small YAML strings. */
 final class Fixtures {
@@ -91,12 +88,7 @@ final class Fixtures {
             }
             c.set("values", YAML.readTree(defaultsYaml));
             release.set("config", YAML.readTree(configYaml));
-            ByteArrayOutputStream bos = new ByteArrayOutputStream();
-            try (GZIPOutputStream gz = new GZIPOutputStream(bos)) {
-                gz.write(JSON.writeValueAsBytes(release));
-            }
-            String helm = Base64.getEncoder().encodeToString(bos.toByteArray());
-            String data = Base64.getEncoder().encodeToString(helm.getBytes(StandardCharsets.US_ASCII));
+            String data = io.meshwarden.cluster.HelmEncoding.secretData(release);
             return """
                     ---
                     apiVersion: v1

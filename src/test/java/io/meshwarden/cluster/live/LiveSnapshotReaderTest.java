@@ -29,15 +29,11 @@ import io.meshwarden.cluster.Pdb;
 import io.meshwarden.cluster.ProxyPlacement;
 import io.meshwarden.cluster.Workload;
 import io.meshwarden.cluster.WorkloadKind;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -594,12 +590,7 @@ class LiveSnapshotReaderTest {
                 }
                 """.formatted(name, ns, revision, status));
         release.set("config", JSON.readTree(config));
-        ByteArrayOutputStream gz = new ByteArrayOutputStream();
-        try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
-            out.write(JSON.writeValueAsBytes(release));
-        }
-        String helmEncoded = Base64.getEncoder().encodeToString(gz.toByteArray());
-        String apiEncoded = Base64.getEncoder().encodeToString(helmEncoded.getBytes(StandardCharsets.US_ASCII));
+        String apiEncoded = io.meshwarden.cluster.HelmEncoding.secretData(release);
         SecretBuilder secret = new SecretBuilder().withNewMetadata()
                 .withName("sh.helm.release.v1." + name + ".v" + revision).withNamespace(ns)
                 .addToLabels("name", name).addToLabels("status", status)
