@@ -80,7 +80,7 @@ final class PolicySchemas {
 
     @Schema(name = "HaMinimumParameters")
     static final class HaMinimum {
-        @Schema(description = "istiod, ingressgateway, egressgateway or a Helm release name", defaultValue = "[istiod]")
+        @Schema(description = "istiod, ingressgateway, egressgateway or a Helm release name", defaultValue = "[\"istiod\"]")
         public List<String> components;
         @Schema(minimum = "1", defaultValue = "2")
         public Integer minReplicas;
@@ -94,7 +94,7 @@ final class PolicySchemas {
 
     @Schema(name = "InjectionExclusionParameters")
     static final class InjectionExclusion {
-        @Schema(description = "Subset of Job, CronJob", defaultValue = "[Job, CronJob]")
+        @Schema(description = "Subset of Job, CronJob", defaultValue = "[\"Job\", \"CronJob\"]")
         public List<String> workloadKinds;
         @Schema(enumeration = {"skip", "enforce"}, defaultValue = "skip")
         public String whenNativeSidecars;
@@ -102,9 +102,9 @@ final class PolicySchemas {
 
     @Schema(name = "HeaderRemovalParameters")
     static final class HeaderRemoval {
-        @Schema(defaultValue = "{istio: ingressgateway}")
+        @Schema(defaultValue = "{\"istio\": \"ingressgateway\"}")
         public Map<String, String> gatewaySelector;
-        @Schema(defaultValue = "[x-envoy-upstream-service-time, x-envoy-decorator-operation]")
+        @Schema(defaultValue = "[\"x-envoy-upstream-service-time\", \"x-envoy-decorator-operation\"]")
         public List<String> headers;
     }
 

@@ -143,9 +143,9 @@ public final class ClusterSnapshotBuilder {
                 case "Namespace":
                     return new NamespaceInfo(name, labels(meta), annotations(meta));
                 case "HorizontalPodAutoscaler":
-                    return hpa(ns, name, object);
+                    return hpa(ns, name, meta, object);
                 case "PodDisruptionBudget":
-                    return pdb(ns, name, apiVersion, object);
+                    return pdb(ns, name, apiVersion, meta, object);
                 case "ConfigMap":
                     return meshConfig(ns, name, object);
                 case "Secret":
@@ -270,7 +270,7 @@ public final class ClusterSnapshotBuilder {
                 placement, resources);
     }
 
-    private Hpa hpa(String ns, String name, JsonNode object) {
+    private Hpa hpa(String ns, String name, JsonNode meta, JsonNode object) {
         JsonNode spec = orEmpty(Nodes.object(object, "spec", "spec"));
         JsonNode target = Nodes.object(spec, "scaleTargetRef", "spec.scaleTargetRef");
         String targetKind = target == null ? null : Nodes.text(target, "kind", "spec.scaleTargetRef.kind");
@@ -285,10 +285,10 @@ public final class ClusterSnapshotBuilder {
         }
         JsonNode status = orEmpty(Nodes.object(object, "status", "status"));
         return new Hpa(ns, name, pool.string(targetKind), targetName, min == null ? 1 : min, max,
-                Nodes.integer(status, "desiredReplicas", "status.desiredReplicas"));
+                Nodes.integer(status, "desiredReplicas", "status.desiredReplicas"), annotations(meta));
     }
 
-    private Pdb pdb(String ns, String name, String apiVersion, JsonNode object) {
+    private Pdb pdb(String ns, String name, String apiVersion, JsonNode meta, JsonNode object) {
         JsonNode spec = orEmpty(Nodes.object(object, "spec", "spec"));
         JsonNode sel = Nodes.object(spec, "selector", "spec.selector");
         LabelSelector selector = null;
@@ -314,7 +314,7 @@ public final class ClusterSnapshotBuilder {
             }
         }
         return new Pdb(ns, name, selector, Nodes.intOrString(spec, "minAvailable", "spec.minAvailable"),
-                Nodes.intOrString(spec, "maxUnavailable", "spec.maxUnavailable"));
+                Nodes.intOrString(spec, "maxUnavailable", "spec.maxUnavailable"), annotations(meta));
     }
 
     /**

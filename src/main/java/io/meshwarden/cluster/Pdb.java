@@ -10,11 +10,18 @@ import java.util.Objects;
  * @param selector       null when the PDB has no selector, which in policy/v1 selects no pod
  * @param minAvailable   as written: an integer ("1") or a percentage ("50%"); null when absent
  * @param maxUnavailable as written; null when absent
+ * @param annotations    kept for the exemption annotation
  */
-public record Pdb(String namespace, String name, LabelSelector selector, String minAvailable, String maxUnavailable) {
+public record Pdb(String namespace, String name, LabelSelector selector, String minAvailable, String maxUnavailable,
+        Map<String, String> annotations) {
     public Pdb {
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(name, "name");
+        annotations = annotations == null ? Map.of() : annotations;
+    }
+
+    public Pdb(String namespace, String name, LabelSelector selector, String minAvailable, String maxUnavailable) {
+        this(namespace, name, selector, minAvailable, maxUnavailable, Map.of());
     }
 
     public boolean selects(Map<String, String> podLabels) {

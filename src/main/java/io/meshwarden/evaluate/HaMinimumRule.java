@@ -365,7 +365,7 @@ public final class HaMinimumRule {
         List<Hpa> hpas = s.hpasFor(d);
         Hpa hpa = hpas.isEmpty() ? null : hpas.get(0);
         if (hpa != null) {
-            if (!scope.exempt(hpa.namespace(), "HorizontalPodAutoscaler", hpa.name(), Map.of())) {
+            if (!scope.exempt(hpa.namespace(), "HorizontalPodAutoscaler", hpa.name(), hpa.annotations())) {
                 checkHpa(d, hpa, p, checks);
             }
         } else {
@@ -433,7 +433,7 @@ public final class HaMinimumRule {
         // At the HPA's floor, which is where it sits when the cluster is quiet and nodes get drained.
         int replicas = hpa != null ? hpa.minReplicas() : d.replicas() == null ? 1 : d.replicas();
         for (Pdb pdb : pdbs) {
-            if (scope.exempt(pdb.namespace(), "PodDisruptionBudget", pdb.name(), Map.of())) {
+            if (scope.exempt(pdb.namespace(), "PodDisruptionBudget", pdb.name(), pdb.annotations())) {
                 continue;
             }
             checkPdb(d, hpa, pdb, replicas, p, checks);

@@ -338,6 +338,23 @@ class HaMinimumRuleTest {
     }
 
     @Test
+    void exemptAnnotationOnHpaAndPdbSkipsOnlyThoseObjects() {
+        String annotatedHpa = hpa("istiod", 1, 5).replace("metadata: {name: istiod, namespace: istio-system}",
+                "metadata: {name: istiod, namespace: istio-system, annotations: {meshwarden.io/exempt: \"other, ha\"}}");
+        String annotatedPdb = pdb("istiod", "minAvailable", "1").replace(
+                "metadata: {name: istiod, namespace: istio-system}",
+                "metadata: {name: istiod, namespace: istio-system, annotations: {meshwarden.io/exempt: \"*\"}}");
+        RuleOutcome exempt = HaMinimumRule.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(1), annotatedHpa,
+                annotatedPdb));
+        assertTrue(findings(exempt, Rules.HA_HPA_MIN_REPLICAS).isEmpty(), exempt.findings()::toString);
+        assertTrue(findings(exempt, Rules.HA_PDB_BLOCKS_EVICTION).isEmpty(), exempt.findings()::toString);
+        RuleOutcome plain = HaMinimumRule.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(1), hpa("istiod", 1, 5),
+                pdb("istiod", "minAvailable", "1")));
+        assertEquals(1, findings(plain, Rules.HA_HPA_MIN_REPLICAS).size(), "without the annotation it is reported");
+        assertEquals(1, findings(plain, Rules.HA_PDB_BLOCKS_EVICTION).size());
+    }
+
+    @Test
     void targetNamespacesAndSelector() {
         MeshPolicy elsewhere = policy("ha", "HaMinimum", "{components: [istiod]}",
                 "target: {namespaces: {include: [prod]}}");
