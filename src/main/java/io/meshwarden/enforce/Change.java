@@ -1,0 +1,38 @@
+package io.meshwarden.enforce;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.meshwarden.evaluate.ResourceRef;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * One write the enforcer may make: a merge patch of an existing object or a new object.
+ *
+ * @param id           stable within a plan and across plans of the same findings: {@code kind/namespace/name#n},
+ *                     n counting the changes to that object in plan order from 1
+ * @param action       {@link #PATCH} (body is a JSON merge patch) or {@link #CREATE} (body is the whole object)
+ * @param restartsPods applying it re-creates pods (a pod-template change)
+ * @param policies     the ENFORCE policies that asked for it, sorted
+ * @param rules        the rule ids of the findings it fixes, sorted
+ * @param reason       the findings' messages, for events and the audit trail
+ */
+public record Change(String id, ResourceRef target, String action, JsonNode body, boolean restartsPods,
+        List<String> policies, List<String> rules, String reason) {
+    public static final String PATCH = "patch";
+    public static final String CREATE = "create";
+
+    public Change {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(target, "target");
+        if (!PATCH.equals(action) && !CREATE.equals(action)) {
+            throw new IllegalArgumentException("action must be patch or create, got " + action);
+        }
+        if (body == null || !body.isObject()) {
+            throw new IllegalArgumentException("body must be a JSON object");
+        }
+        // Plans are handed around (dry-run output, later the rollout budget): nobody may edit one in place.
+        body = body.deepCopy();
+        policies = List.copyOf(policies);
+        rules = List.copyOf(rules);
+    }
+}

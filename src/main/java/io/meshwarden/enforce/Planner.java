@@ -1,0 +1,194 @@
+package io.meshwarden.enforce;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.cluster.Hpa;
+import io.meshwarden.evaluate.EvaluationResult;
+import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.policy.MeshPolicy;
+import io.meshwarden.policy.Mode;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Turns the remedies of ENFORCE policies' findings into a {@link Plan}. Pure: no I/O; the same input gives the
+ * same plan.
+ *
+ * <p>The plan never holds a write Meshwarden must not make, whatever a rule proposes: replicas of a workload an HPA
+ * scales (the two would fight, istio#27581), Job objects (their templates are immutable), Helm release storage
+ * (values overlays are left to {@code helm upgrade}).
+ */
+public final class Planner {
+    public static final String VALUES_OVERLAY_REASON =
+            "Helm values drift: apply the overlay with helm upgrade; Meshwarden never writes release Secrets";
+    static final String JOB_REASON = "Job templates are immutable; fix the owner (CronJob, chart or pipeline) that "
+            + "creates the Job";
+
+    private static final Comparator<String> NULLS_FIRST = Comparator.nullsFirst(Comparator.naturalOrder());
+    private static final Comparator<Skipped> SKIPPED_ORDER = Comparator.comparing(Skipped::policy)
+            .thenComparing(Skipped::target).thenComparing(Skipped::rule, NULLS_FIRST)
+            .thenComparing(Skipped::reason, NULLS_FIRST);
+
+    private Planner() {
+    }
+
+    /** The writes of one object and action, accumulated over findings. */
+    private static final class Draft {
+        final ResourceRef target;
+        final String action;
+        final ObjectNode body;
+        final Set<String> policies = new TreeSet<>();
+        final Set<String> rules = new TreeSet<>();
+        final Set<String> reasons = new LinkedHashSet<>();
+        boolean restartsPods;
+
+        Draft(ResourceRef target, String action, ObjectNode body) {
+            this.target = target;
+            this.action = action;
+            this.body = body;
+        }
+    }
+
+    private record Key(ResourceRef target, String action) {
+    }
+
+    public static Plan plan(List<MeshPolicy> policies, EvaluationResult result, ClusterSnapshot snapshot) {
+        Set<String> enforcing = new TreeSet<>();
+        for (MeshPolicy p : policies) {
+            if (p.spec().mode() == Mode.ENFORCE) {
+                enforcing.add(p.name());
+            }
+        }
+        List<Finding> findings = new ArrayList<>(result.findings());
+        // Merge conflicts are resolved in favour of the first finding, so the order must not depend on the caller.
+        findings.sort(Finding.ORDER);
+        Map<Key, Draft> drafts = new HashMap<>();
+        List<Skipped> skipped = new ArrayList<>();
+        for (Finding f : findings) {
+            if (enforcing.contains(f.policy())) {
+                add(f, snapshot, drafts, skipped);
+            }
+        }
+        List<Draft> ordered = new ArrayList<>(drafts.values());
+        ordered.sort(Comparator.comparing((Draft d) -> d.restartsPods).thenComparing(d -> d.target)
+                .thenComparing(d -> d.action));
+        List<Change> changes = new ArrayList<>();
+        // Counted by the id's own prefix: two kinds of one name in different API groups must not share an id.
+        Map<String, Integer> perTarget = new TreeMap<>();
+        for (Draft d : ordered) {
+            int n = perTarget.merge(id(d.target, 0), 1, Integer::sum);
+            changes.add(new Change(id(d.target, n), d.target, d.action, d.body, d.restartsPods,
+                    List.copyOf(d.policies), List.copyOf(d.rules), String.join("; ", d.reasons)));
+        }
+        skipped.sort(SKIPPED_ORDER);
+        return new Plan(changes, skipped);
+    }
+
+    private static void add(Finding f, ClusterSnapshot snapshot, Map<Key, Draft> drafts, List<Skipped> skipped) {
+        Remedy r = f.remedy();
+        if (r == null) {
+            skipped.add(new Skipped(f.policy(), f.rule(), f.resource(), null, "the rule proposes no remedy"));
+            return;
+        }
+        ResourceRef target = r.target() == null ? f.resource() : r.target();
+        String action = r.action();
+        if (Remedy.VALUES_OVERLAY.equals(action)) {
+            skipped.add(new Skipped(f.policy(), f.rule(), target, action, VALUES_OVERLAY_REASON));
+            return;
+        }
+        if (Remedy.NONE.equals(action)) {
+            skipped.add(new Skipped(f.policy(), f.rule(), target, action,
+                    "no safe automatic fix" + (r.note() == null ? "" : ": " + r.note())));
+            return;
+        }
+        if (!Remedy.PATCH.equals(action) && !Remedy.CREATE.equals(action)) {
+            skipped.add(new Skipped(f.policy(), f.rule(), target, action, "unknown remedy action " + action));
+            return;
+        }
+        if (ResourceRef.HELM_RELEASE_KIND.equals(target.kind())) {
+            skipped.add(new Skipped(f.policy(), f.rule(), target, action, VALUES_OVERLAY_REASON));
+            return;
+        }
+        if (isJob(target)) {
+            skipped.add(new Skipped(f.policy(), f.rule(), target, action, JOB_REASON));
+            return;
+        }
+        if (r.patch() == null || !r.patch().isObject()) {
+            skipped.add(new Skipped(f.policy(), f.rule(), target, action, "the remedy carries no object to send"));
+            return;
+        }
+        ObjectNode body = ((ObjectNode) r.patch()).deepCopy();
+        if (Remedy.PATCH.equals(action) && MergePatch.sets(body, "spec.replicas")) {
+            Hpa hpa = hpaScaling(target, snapshot);
+            if (hpa != null) {
+                skipped.add(new Skipped(f.policy(), f.rule(), target, action, "HorizontalPodAutoscaler "
+                        + hpa.namespace() + "/" + hpa.name() + " owns spec.replicas of " + target
+                        + "; writing replicas would fight it: raise the HPA's minReplicas instead"));
+                body = MergePatch.without(body, "spec.replicas");
+                if (body == null) {
+                    return;
+                }
+            }
+        }
+        Key key = new Key(target, action);
+        Draft d = drafts.get(key);
+        if (d == null) {
+            d = new Draft(target, action, body);
+            drafts.put(key, d);
+        } else if (Remedy.CREATE.equals(action)) {
+            if (!MergePatch.same(d.body, body)) {
+                skipped.add(new Skipped(f.policy(), f.rule(), target, action, "conflicts with the object "
+                        + String.join(", ", d.policies) + " asked to create; the first one is kept"));
+                return;
+            }
+        } else {
+            List<String> conflicts = MergePatch.mergeInto(d.body, body);
+            if (!conflicts.isEmpty()) {
+                skipped.add(new Skipped(f.policy(), f.rule(), target, action, "sets " + String.join(", ", conflicts)
+                        + " to other values than " + String.join(", ", d.policies) + "; the first one is kept"));
+                return;
+            }
+        }
+        d.policies.add(f.policy());
+        d.rules.add(f.rule());
+        d.reasons.add(f.message());
+        d.restartsPods |= r.restartsPods();
+    }
+
+    /** The HPA that scales the target, by its scaleTargetRef; null when none does. */
+    static Hpa hpaScaling(ResourceRef target, ClusterSnapshot snapshot) {
+        if (target.namespace() == null) {
+            return null;
+        }
+        for (Hpa h : snapshot.hpasIn(target.namespace())) {
+            if (target.kind().equals(h.targetKind()) && target.name().equals(h.targetName())) {
+                return h;
+            }
+        }
+        return null;
+    }
+
+    static boolean isJob(ResourceRef target) {
+        return "Job".equals(target.kind()) && "batch".equals(group(target.apiVersion()));
+    }
+
+    static String group(String apiVersion) {
+        int slash = apiVersion == null ? -1 : apiVersion.indexOf('/');
+        return slash < 0 ? "" : apiVersion.substring(0, slash);
+    }
+
+    /** @param n 0 for the prefix alone */
+    static String id(ResourceRef t, int n) {
+        String prefix = t.kind() + "/" + (t.namespace() == null ? "" : t.namespace() + "/") + t.name();
+        return n == 0 ? prefix : prefix + "#" + n;
+    }
+}

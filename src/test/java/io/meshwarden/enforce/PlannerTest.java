@@ -1,0 +1,145 @@
+package io.meshwarden.enforce;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.cluster.Hpa;
+import io.meshwarden.evaluate.EvaluationResult;
+import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.HelmRef;
+import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.policy.MeshPolicy;
+import io.meshwarden.policy.PolicyType;
+import io.meshwarden.policy.Severity;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The planner on hand-made findings, to reach remedies no rule proposes today. */
+class PlannerTest {
+    static final MeshPolicy A = MockCluster.policy("a", "HaMinimum", "enforce", "{components: [istiod]}");
+    static final MeshPolicy B = MockCluster.policy("b", "HaMinimum", "enforce", "{components: [istiod]}");
+    static final MeshPolicy AUDIT = MockCluster.policy("c", "HaMinimum", "audit", "{components: [istiod]}");
+    static final ResourceRef ISTIOD = new ResourceRef("apps/v1", "Deployment", "istio-system", "istiod");
+    static final ResourceRef WEB = new ResourceRef("apps/v1", "Deployment", "apps", "web");
+    static final ResourceRef HPA = new ResourceRef("autoscaling/v2", "HorizontalPodAutoscaler", "istio-system",
+            "istiod");
+    static final ResourceRef JOB = new ResourceRef("batch/v1", "Job", "apps", "migrate");
+    static final ClusterSnapshot SNAPSHOT = new ClusterSnapshot(null, null,
+            List.of(new Hpa("istio-system", "istiod", "Deployment", "istiod", 1, 5, null)), null, null, null, null);
+
+    static Finding finding(MeshPolicy p, String rule, ResourceRef target, String action, String patch,
+            boolean restarts) {
+        JsonNode body = patch == null ? null : MockCluster.json(patch);
+        return new Finding(p.name(), PolicyType.HaMinimum, rule, Severity.WARNING, target, null, "spec", "x", "y",
+                rule + " on " + target, new Remedy(target, action, body, restarts, "note"));
+    }
+
+    static Plan plan(List<MeshPolicy> policies, Finding... findings) {
+        return Planner.plan(policies, new EvaluationResult(List.of(findings), null, null), SNAPSHOT);
+    }
+
+    @Test
+    void replicasOfAnHpaScaledWorkloadAreNeverWrittenEvenWhenARemedyAsks() {
+        Plan plan = plan(List.of(A), finding(A, "r1", ISTIOD, "patch", "{\"spec\":{\"replicas\":3}}", false),
+                finding(A, "r2", ISTIOD, "patch",
+                        "{\"spec\":{\"replicas\":3,\"template\":{\"metadata\":{\"labels\":{\"x\":\"1\"}}}}}", true));
+
+        assertEquals(1, plan.changes().size(), plan::toString);
+        Change c = plan.changes().get(0);
+        assertEquals(MockCluster.json("{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"x\":\"1\"}}}}}"), c.body());
+        assertEquals(List.of("r2"), c.rules());
+        assertEquals(2, plan.skipped().size());
+        assertTrue(plan.skipped().get(0).reason().contains("HorizontalPodAutoscaler istio-system/istiod"));
+    }
+
+    @Test
+    void replicasWithoutAnHpaArePlanned() {
+        Plan plan = plan(List.of(A), finding(A, "r", WEB, "patch", "{\"spec\":{\"replicas\":2}}", false));
+        assertEquals(1, plan.changes().size());
+        assertTrue(MergePatch.sets(plan.changes().get(0).body(), "spec.replicas"));
+    }
+
+    @Test
+    void jobsHelmValuesAndNoneAreSkippedWithReasons() {
+        Finding overlay = new Finding("a", PolicyType.HaMinimum, "helm", Severity.WARNING,
+                ResourceRef.helmRelease("istio-system", "istiod"), new HelmRef("istio-system", "istiod", 1), "p", "x",
+                "y", "m", new Remedy(ResourceRef.helmRelease("istio-system", "istiod"), "values-overlay",
+                        MockCluster.json("{\"pilot\":{\"autoscaleMin\":2}}"), false, "n"));
+        Plan plan = plan(List.of(A), finding(A, "job", JOB, "patch", "{\"spec\":{\"x\":1}}", false),
+                finding(A, "none", WEB, "none", null, false), overlay);
+
+        assertTrue(plan.changes().isEmpty());
+        assertEquals(3, plan.skipped().size());
+        List<String> reasons = new ArrayList<>();
+        plan.skipped().forEach(s -> reasons.add(s.rule() + ": " + s.reason()));
+        assertTrue(reasons.contains("helm: " + Planner.VALUES_OVERLAY_REASON), reasons::toString);
+        assertTrue(reasons.contains("job: " + Planner.JOB_REASON), reasons::toString);
+        assertTrue(reasons.contains("none: no safe automatic fix: note"), reasons::toString);
+    }
+
+    @Test
+    void patchesOfOneObjectAreMergedAndConflictsKeepTheFirst() {
+        Plan plan = plan(List.of(A, B), finding(A, "min", HPA, "patch", "{\"spec\":{\"minReplicas\":2}}", false),
+                finding(B, "max", HPA, "patch", "{\"spec\":{\"maxReplicas\":6}}", false),
+                finding(B, "min", HPA, "patch", "{\"spec\":{\"minReplicas\":3}}", false));
+
+        assertEquals(1, plan.changes().size());
+        Change c = plan.changes().get(0);
+        assertEquals("HorizontalPodAutoscaler/istio-system/istiod#1", c.id());
+        assertEquals(MockCluster.json("{\"spec\":{\"minReplicas\":2,\"maxReplicas\":6}}"), c.body());
+        assertEquals(List.of("a", "b"), c.policies());
+        assertEquals(List.of("max", "min"), c.rules());
+        assertEquals(1, plan.skipped().size());
+        assertTrue(plan.skipped().get(0).reason().contains("spec.minReplicas"), plan.skipped()::toString);
+    }
+
+    @Test
+    void onlyEnforcePoliciesArePlannedAndAuditOnesLeaveNoTrace() {
+        Plan plan = plan(List.of(A, AUDIT), finding(AUDIT, "min", HPA, "patch", "{\"spec\":{\"minReplicas\":2}}",
+                false), finding(AUDIT, "helm", WEB, "values-overlay", "{}", false));
+        assertTrue(plan.isEmpty());
+    }
+
+    @Test
+    void restartingChangesComeLastAndOrderIsDeterministic() {
+        List<Finding> findings = new ArrayList<>(List.of(
+                finding(A, "restart", WEB, "patch", "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":"
+                        + "{\"k\":\"v\"}}}}}", true),
+                finding(A, "pdb", new ResourceRef("policy/v1", "PodDisruptionBudget", "apps", "web-meshwarden"),
+                        "create", "{\"spec\":{\"maxUnavailable\":1}}", false),
+                finding(B, "min", HPA, "patch", "{\"spec\":{\"minReplicas\":2}}", false),
+                finding(A, "cron", new ResourceRef("batch/v1", "CronJob", "apps", "report"), "patch",
+                        "{\"spec\":{\"suspend\":false}}", false)));
+        Plan first = Planner.plan(List.of(A, B), new EvaluationResult(findings, null, null), SNAPSHOT);
+        Collections.reverse(findings);
+        Plan second = Planner.plan(List.of(B, A), new EvaluationResult(findings, null, null), SNAPSHOT);
+
+        assertEquals(first, second);
+        List<String> ids = new ArrayList<>();
+        first.changes().forEach(c -> ids.add(c.id()));
+        assertEquals(List.of("CronJob/apps/report#1", "PodDisruptionBudget/apps/web-meshwarden#1",
+                "HorizontalPodAutoscaler/istio-system/istiod#1", "Deployment/apps/web#1"), ids);
+        assertFalse(first.changes().get(2).restartsPods());
+        assertTrue(first.changes().get(3).restartsPods());
+    }
+
+    @Test
+    void identicalCreatesFromTwoPoliciesBecomeOneChangeDifferentOnesConflict() {
+        ResourceRef pdb = new ResourceRef("policy/v1", "PodDisruptionBudget", "apps", "web-meshwarden");
+        Plan plan = plan(List.of(A, B), finding(A, "pdb", pdb, "create", "{\"spec\":{\"maxUnavailable\":1}}", false),
+                finding(B, "pdb", pdb, "create", "{\"spec\":{\"maxUnavailable\":1}}", false));
+        assertEquals(1, plan.changes().size());
+        assertEquals(List.of("a", "b"), plan.changes().get(0).policies());
+
+        Plan conflicting = plan(List.of(A, B), finding(A, "pdb", pdb, "create", "{\"spec\":{\"maxUnavailable\":1}}",
+                false), finding(B, "pdb", pdb, "create", "{\"spec\":{\"maxUnavailable\":2}}", false));
+        assertEquals(List.of("a"), conflicting.changes().get(0).policies());
+        assertEquals("b", conflicting.skipped().get(0).policy());
+    }
+}
