@@ -13,7 +13,9 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * ProxySizing: sidecar requests (and optionally limits) within a tolerance of the policy's.
@@ -174,12 +176,31 @@ public final class ProxySizingRule {
         }
     }
 
+    /**
+     * Parsed quantities. A cluster uses a handful of distinct strings ("100m", "128Mi") across thousands of
+     * workloads, and parsing was most of this rule's time; BigDecimal is immutable, so sharing is safe. Bounded so
+     * that hostile input cannot grow it.
+     */
+    private static final Map<String, Optional<BigDecimal>> AMOUNTS = new ConcurrentHashMap<>();
+    private static final int AMOUNTS_MAX = 4096;
+
     /** Base units: cores for cpu, bytes for memory; null when it does not parse. */
     static BigDecimal amount(String quantity) {
+        Optional<BigDecimal> cached = AMOUNTS.get(quantity);
+        if (cached == null) {
+            cached = parseAmount(quantity);
+            if (AMOUNTS.size() < AMOUNTS_MAX) {
+                AMOUNTS.put(quantity, cached);
+            }
+        }
+        return cached.orElse(null);
+    }
+
+    private static Optional<BigDecimal> parseAmount(String quantity) {
         try {
-            return Quantity.getAmountInBytes(Quantity.parse(quantity.trim()));
+            return Optional.of(Quantity.getAmountInBytes(Quantity.parse(quantity.trim())));
         } catch (RuntimeException e) {
-            return null;
+            return Optional.empty();
         }
     }
 

@@ -48,6 +48,17 @@ public final class EvaluateBenchmark {
                 ms[i] = (System.nanoTime() - s) / 1e6;
             }
             Arrays.sort(ms);
+            StringBuilder perType = new StringBuilder();
+            for (MeshPolicy policy : policies) {
+                double[] one = new double[runs];
+                for (int i = 0; i < runs; i++) {
+                    long s = System.nanoTime();
+                    Evaluator.evaluate(List.of(policy), snapshot);
+                    one[i] = (System.nanoTime() - s) / 1e6;
+                }
+                Arrays.sort(one);
+                perType.append(String.format("  %s %.1f ms", policy.spec().type().name(), one[runs / 2]));
+            }
             // Retained size = heap with the snapshot held minus heap once it is dropped (after full GCs each time).
             result = null;
             int findingsCount = Evaluator.evaluate(policies, snapshot).findings().size();
@@ -58,6 +69,7 @@ public final class EvaluateBenchmark {
             System.out.printf("%d | %d | %d | %.1f | %d | %.1f | %.1f | %.1f | %d%n", n, namespaces, buildMs,
                     retained / 1048576.0, retained / n, ms[runs / 2], ms[0], ms[runs - 1],
                     findingsCount);
+            System.out.println("  median per policy type:" + perType);
         }
     }
 
