@@ -17,6 +17,37 @@ public interface MeshwardenConfig {
 
     Cluster cluster();
 
+    Enforce enforce();
+
+    Helm helm();
+
+    interface Enforce {
+        /** Whether scheduled enforcement runs (manual runs through the API are always possible). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Time between scheduled runs; a run still going when the next is due is skipped. */
+        @WithDefault("5m")
+        Duration interval();
+
+        /** Runs kept in memory for GET /api/v1/runs and revert. */
+        @WithDefault("50")
+        int runsKept();
+
+        /** The enforcer health check is DOWN after this many consecutive failed runs. */
+        @WithDefault("3")
+        int failureThreshold();
+    }
+
+    interface Helm {
+        /**
+         * Patch spec.values of a Sail Istio resource or an IstioOperator when an enforce-mode policy finds its values
+         * below the minimum. Off by default: those resources are usually kept in git.
+         */
+        @WithDefault("false")
+        boolean patchOwners();
+    }
+
     interface Audit {
         /** Whether the scheduled audit runs (it also needs a cluster, see meshwarden.cluster.enabled). */
         @WithDefault("true")

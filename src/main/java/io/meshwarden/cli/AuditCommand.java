@@ -107,7 +107,8 @@ public final class AuditCommand {
             return USAGE;
         }
         EvaluationResult result = Evaluator.evaluate(policies, snapshot);
-        Report report = new Report(Instant.now(), "snapshot:" + snapshotDir, policies.size(), result, List.of());
+        Report report = new Report(Instant.now(), "snapshot:" + snapshotDir, policies.size(), result, List.of(),
+                Report.chartsOf(snapshot));
         switch (output) {
             case "json" -> out.println(Documents.toJson(ReportDocuments.report(report)));
             case "yaml" -> out.print(Documents.toYaml(ReportDocuments.report(report)));

@@ -2,32 +2,22 @@ package io.meshwarden.enforce;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.CrossVersionObjectReference;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.MixedOperation;
 import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.meshwarden.enforce.ApplyResult.Outcome;
 import io.meshwarden.enforce.ApplyResult.Status;
 import io.meshwarden.evaluate.ResourceRef;
 import java.net.HttpURLConnection;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -52,10 +42,10 @@ public final class Applier {
     public static final String EVENT_REASON = "MeshwardenApplied";
     static final String GONE = "gone";
     static final String FOREIGN = "exists, not managed by meshwarden";
-    private static final int MAX_EVENT_MESSAGE = 1024;
 
     private final KubernetesClient client;
     private final KubernetesSerialization serialization;
+    private final KubeObjects objects;
     private final Clock clock;
 
     public Applier(KubernetesClient client) {
@@ -66,6 +56,7 @@ public final class Applier {
     public Applier(KubernetesClient client, Clock clock) {
         this.client = Objects.requireNonNull(client, "client");
         this.serialization = client.getKubernetesSerialization();
+        this.objects = new KubeObjects(client);
         this.clock = Objects.requireNonNull(clock, "clock");
     }
 
@@ -175,8 +166,7 @@ public final class Applier {
     }
 
     private static PatchContext patchContext() {
-        return new PatchContext.Builder().withPatchType(PatchType.JSON_MERGE).withFieldManager(FIELD_MANAGER)
-                .build();
+        return KubeObjects.mergePatch();
     }
 
     /** Policies that have written the object, ours added: the annotation keeps earlier writers' names. */
@@ -262,67 +252,34 @@ public final class Applier {
 
     /** Returns null, or why the Event could not be created: the write happened either way. */
     private String event(Change c, GenericKubernetesResource after, String operation, JsonNode what) {
-        try {
-            ResourceRef t = c.target();
-            String uid = after == null || after.getMetadata() == null ? null : after.getMetadata().getUid();
-            String rv = resourceVersion(after);
-            String namespace = t.namespace() == null ? "default" : t.namespace();
-            String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
-            String message = "Meshwarden policy " + String.join(", ", c.policies()) + " (" + String.join(", ",
-                    c.rules()) + ") " + (Change.CREATE.equals(operation) ? "created" : "patched") + " " + t
-                    + " [change " + c.id() + "]" + (Change.PATCH.equals(operation) ? ": " + what : "");
-            if (message.length() > MAX_EVENT_MESSAGE) {
-                message = message.substring(0, MAX_EVENT_MESSAGE - 3) + "...";
-            }
-            Event event = new EventBuilder().withNewMetadata().withName(eventName(t, c.id(), uid, rv))
-                    .withNamespace(namespace).addToLabels(MANAGED_BY, MANAGED_BY_VALUE).endMetadata()
-                    .withNewInvolvedObject().withApiVersion(t.apiVersion()).withKind(t.kind())
-                    .withNamespace(t.namespace()).withName(t.name()).withUid(uid).withResourceVersion(rv)
-                    .endInvolvedObject().withReason(EVENT_REASON).withType("Normal").withMessage(message)
-                    .withAction(Change.CREATE.equals(operation) ? "Create" : "Patch")
-                    .withNewSource().withComponent(FIELD_MANAGER).endSource().withReportingComponent(FIELD_MANAGER)
-                    .withFirstTimestamp(now).withLastTimestamp(now).withCount(1).build();
-            client.v1().events().inNamespace(namespace).resource(event).create();
-            return null;
-        } catch (RuntimeException e) {
-            return e instanceof KubernetesClientException ? describe((KubernetesClientException) e) : e.toString();
-        }
+        String message = "Meshwarden policy " + String.join(", ", c.policies()) + " (" + String.join(", ",
+                c.rules()) + ") " + (Change.CREATE.equals(operation) ? "created" : "patched") + " " + c.target()
+                + " [change " + c.id() + "]" + (Change.PATCH.equals(operation) ? ": " + what : "");
+        return objects.recordEvent(c.target(), after, EVENT_REASON, Change.CREATE.equals(operation) ? "Create"
+                : "Patch", message, c.id(), clock);
     }
 
-    /**
-     * Unique per write (the resourceVersion after it differs each time) yet reproducible, as kubectl's
-     * {@code name.hash} event names are.
-     */
     static String eventName(ResourceRef t, String changeId, String uid, String rv) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] hash = sha.digest((changeId + "|" + uid + "|" + rv).getBytes(StandardCharsets.UTF_8));
-            String base = t.name().length() > 200 ? t.name().substring(0, 200) : t.name();
-            return base + "." + HexFormat.of().formatHex(hash, 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return KubeObjects.eventName(t, changeId, uid, rv);
     }
 
     // ---------------------------------------------------------------- plumbing
 
     private Resource<GenericKubernetesResource> resource(ResourceRef t) {
-        return collection(t).withName(t.name());
+        return objects.resource(t);
     }
 
     private NonNamespaceOperation<GenericKubernetesResource, GenericKubernetesResourceList,
             Resource<GenericKubernetesResource>> collection(ResourceRef t) {
-        MixedOperation<GenericKubernetesResource, GenericKubernetesResourceList, Resource<GenericKubernetesResource>>
-                op = client.genericKubernetesResources(t.apiVersion(), t.kind());
-        return t.namespace() == null ? op : op.inNamespace(t.namespace());
+        return objects.collection(t);
     }
 
     private ObjectNode toJson(GenericKubernetesResource r) {
-        return serialization.convertValue(r, ObjectNode.class);
+        return objects.toJson(r);
     }
 
     private static String resourceVersion(GenericKubernetesResource r) {
-        return r == null || r.getMetadata() == null ? null : r.getMetadata().getResourceVersion();
+        return KubeObjects.resourceVersion(r);
     }
 
     private static Outcome skipped(Change c, String why) {

@@ -2,6 +2,7 @@ package io.meshwarden.report;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.MeshwardenConfig;
+import io.meshwarden.cluster.ClusterSnapshot;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
@@ -85,13 +86,27 @@ public class AuditJob {
         }
     }
 
+    /** One read of the cluster and what the policies make of it; enforcement plans from the same data. */
+    public record LiveEvaluation(List<MeshPolicy> policies, ClusterSnapshot snapshot, EvaluationResult result,
+            Report report) {
+    }
+
     /** Runs one audit now; a second caller while one runs is refused rather than queued. */
     public Report runNow() {
-        if (!clusterEnabled()) {
-            throw new NotPossible("no cluster is configured (meshwarden.cluster.enabled)", false);
-        }
         if (!running.tryLock()) {
             throw new NotPossible("an audit is already running", true);
+        }
+        try {
+            return evaluateLive().report();
+        } finally {
+            running.unlock();
+        }
+    }
+
+    /** Reads the cluster, evaluates every policy and publishes the report. */
+    public LiveEvaluation evaluateLive() {
+        if (!clusterEnabled()) {
+            throw new NotPossible("no cluster is configured (meshwarden.cluster.enabled)", false);
         }
         try {
             LiveSnapshotReader reader = new LiveSnapshotReader(client.get(), config.cluster().pageSize(),
@@ -102,17 +117,16 @@ public class AuditJob {
             List<String> notes = new ArrayList<>();
             read.skippedApis().forEach(a -> notes.add("skipped (not installed): " + a));
             notes.addAll(read.warnings());
-            Report report = new Report(Instant.now(), "cluster", policies.size(), result, notes);
+            Report report = new Report(Instant.now(), "cluster", policies.size(), result, notes,
+                    Report.chartsOf(read.snapshot()));
             latest.publish(report);
             successes.increment();
             LOG.infof("audit: %d policies, %d findings, score %.1f%%, %d API requests", policies.size(),
                     result.summary().findings(), result.summary().score(), read.requests());
-            return report;
+            return new LiveEvaluation(policies, read.snapshot(), result, report);
         } catch (RuntimeException e) {
             failures.increment();
             throw e;
-        } finally {
-            running.unlock();
         }
     }
 }

@@ -1,0 +1,87 @@
+package io.meshwarden.api;
+
+import io.meshwarden.enforce.EnforcementRun;
+import io.meshwarden.enforce.EnforcementService;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+@Path("/api/v1/runs")
+@Tag(name = "Enforcement runs", description = "Plan and apply the remedies of enforce-mode policies")
+@Produces({MediaType.APPLICATION_JSON, MediaTypes.YAML})
+public class RunResource {
+    private final EnforcementService service;
+
+    @Context
+    UriInfo uriInfo;
+
+    public RunResource(EnforcementService service) {
+        this.service = service;
+    }
+
+    @POST
+    @Operation(summary = "Start an enforcement run", description = "Reads the cluster, evaluates every policy, "
+            + "builds the plan (changes of enforce-mode policies, in order, each with its exact patch or new object) "
+            + "and applies it; with dryRun=true it stops after the plan and reports what it would send.")
+    @APIResponse(responseCode = "201", description = "The finished run; Location names it")
+    @APIResponse(responseCode = "409", description = "A run is already in progress")
+    @APIResponse(responseCode = "503", description = "No cluster is configured")
+    public Response start(@Parameter(description = "Plan only; apply nothing") @QueryParam("dryRun")
+            @DefaultValue("false") boolean dryRun) {
+        EnforcementRun run = call(() -> service.run("manual", dryRun));
+        return Response.created(uriInfo.getAbsolutePathBuilder().path(run.id()).build()).entity(run).build();
+    }
+
+    @GET
+    @Operation(summary = "List runs", description = "Newest first, as summaries")
+    @APIResponse(responseCode = "200", description = "The runs kept in memory")
+    public List<EnforcementRun.Summary> list() {
+        return service.runs().stream().map(EnforcementRun::summary).toList();
+    }
+
+    @GET
+    @Path("/{id}")
+    @Operation(summary = "Read a run", description = "Its plan, what happened to each change (with the body sent "
+            + "and the patch that would revert it), notes and any revert")
+    @APIResponse(responseCode = "200", description = "The run")
+    @APIResponse(responseCode = "404", description = "No such run")
+    public EnforcementRun get(@PathParam("id") String id) {
+        return service.get(id).orElseThrow(() -> new ApiException(404, "not-found", "Not found", "no run '" + id
+                + "'", null));
+    }
+
+    @POST
+    @Path("/{id}/revert")
+    @Operation(summary = "Revert a run", description = "Restores every field the run patched and deletes the "
+            + "objects it created, provided none of them changed since")
+    @APIResponse(responseCode = "200", description = "The run with its revert steps")
+    @APIResponse(responseCode = "404", description = "No such run")
+    @APIResponse(responseCode = "409", description = "An object changed since the run, nothing to revert, or "
+            + "already reverted")
+    public EnforcementRun revert(@PathParam("id") String id) {
+        return call(() -> service.revert(id));
+    }
+
+    private static EnforcementRun call(java.util.function.Supplier<EnforcementRun> action) {
+        try {
+            return action.get();
+        } catch (EnforcementService.Refused e) {
+            String slug = e.status() == 404 ? "not-found" : e.status() == 503 ? "no-cluster" : "conflict";
+            String title = e.status() == 404 ? "Not found" : e.status() == 503 ? "No cluster" : "Conflict";
+            throw new ApiException(e.status(), slug, title, e.getMessage(), null);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package io.meshwarden.enforce;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.meshwarden.MeshwardenConfig;
+import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.report.AuditJob;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jboss.logging.Logger;
+
+/**
+ * Enforcement runs: read the cluster, evaluate, plan, and (unless a dry run) apply. Policies in audit mode only
+ * ever plan: the planner takes changes from enforce-mode policies alone.
+ */
+@ApplicationScoped
+public class EnforcementService {
+    private static final Logger LOG = Logger.getLogger(EnforcementService.class);
+    /** Kinds that own Helm values (the Sail operator's Istio, IstioOperator); patched only when allowed. */
+    private static final Set<String> VALUE_OWNERS = Set.of("Istio", "IstioOperator");
+
+    /** The run cannot start: busy, or no cluster; or it does not exist. */
+    public static final class Refused extends RuntimeException {
+        private final int status;
+
+        Refused(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+
+    private final MeshwardenConfig config;
+    private final AuditJob audits;
+    private final Instance<KubernetesClient> client;
+    private final MeterRegistry registry;
+    /** Newest first. */
+    private final List<EnforcementRun> runs = new ArrayList<>();
+    private final ReentrantLock running = new ReentrantLock();
+    private final AtomicInteger consecutiveFailures = new AtomicInteger();
+    private final AtomicLong sequence = new AtomicLong();
+    private volatile Instant lastSuccess;
+
+    public EnforcementService(MeshwardenConfig config, AuditJob audits, Instance<KubernetesClient> client,
+            MeterRegistry registry) {
+        this.config = config;
+        this.audits = audits;
+        this.client = client;
+        this.registry = registry;
+        Gauge.builder("meshwarden.enforce.last.success.timestamp", this,
+                s -> s.lastSuccess == null ? Double.NaN : s.lastSuccess.toEpochMilli() / 1000.0)
+                .baseUnit("seconds").description("When the latest successful enforcement run finished")
+                .register(registry);
+    }
+
+    @Scheduled(every = "${meshwarden.enforce.interval:5m}", delayed = "30s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void scheduled() {
+        if (!config.enforce().enabled() || !audits.clusterEnabled()) {
+            return;
+        }
+        try {
+            run("scheduled", false);
+        } catch (Refused e) {
+            LOG.debugf("scheduled enforcement skipped: %s", e.getMessage());
+        }
+    }
+
+    /** Runs now and returns the finished run; a second caller while one runs is refused (409), not queued. */
+    public EnforcementRun run(String trigger, boolean dryRun) {
+        if (!audits.clusterEnabled()) {
+            throw new Refused(503, "no cluster is configured (meshwarden.cluster.enabled)");
+        }
+        if (!running.tryLock()) {
+            throw new Refused(409, "an enforcement run is already in progress");
+        }
+        String id = "run-" + Instant.now().getEpochSecond() + "-" + sequence.incrementAndGet();
+        Instant started = Instant.now();
+        Plan plan = null;
+        try {
+            AuditJob.LiveEvaluation live = audits.evaluateLive();
+            plan = ownersAllowed(Planner.plan(live.policies(), live.result(), live.snapshot()));
+            ApplyResult result = new Applier(client.get(), Clock.systemUTC()).apply(plan, dryRun);
+            String outcome = dryRun ? "planned" : plan.isEmpty() ? "nothing-to-do"
+                    : result.failed().isEmpty() ? "applied" : "partial";
+            EnforcementRun run = new EnforcementRun(id, trigger, dryRun, started, Instant.now(), outcome, plan,
+                    result, notes(plan, result), List.of(), null);
+            record(run);
+            if (result.failed().isEmpty()) {
+                consecutiveFailures.set(0);
+                lastSuccess = run.finishedAt();
+            } else {
+                consecutiveFailures.incrementAndGet();
+            }
+            return run;
+        } catch (AuditJob.NotPossible e) {
+            throw new Refused(e.busy() ? 409 : 503, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.errorf("enforcement run %s failed: %s", id, e.getMessage());
+            consecutiveFailures.incrementAndGet();
+            EnforcementRun run = new EnforcementRun(id, trigger, dryRun, started, Instant.now(), "failed", plan, null,
+                    List.of(), List.of(), e.getMessage());
+            record(run);
+            return run;
+        } finally {
+            running.unlock();
+        }
+    }
+
+    /** Sail Istio and IstioOperator hold values users keep in git: patch them only when configured to. */
+    private Plan ownersAllowed(Plan plan) {
+        if (config.helm().patchOwners()) {
+            return plan;
+        }
+        List<Change> keep = new ArrayList<>();
+        List<Skipped> skipped = new ArrayList<>(plan.skipped());
+        for (Change c : plan.changes()) {
+            if (VALUE_OWNERS.contains(c.target().kind())) {
+                for (String policy : c.policies()) {
+                    skipped.add(new Skipped(policy, String.join(",", c.rules()), c.target(), c.action(),
+                            "the values live in " + c.target() + "; set meshwarden.helm.patch-owners=true to let "
+                                    + "Meshwarden patch them, or change them in git"));
+                }
+            } else {
+                keep.add(c);
+            }
+        }
+        return new Plan(keep, skipped);
+    }
+
+    /** A live fix of a values-level problem is not the end: the next helm upgrade would undo it. */
+    private static List<String> notes(Plan plan, ApplyResult result) {
+        List<String> notes = new ArrayList<>();
+        for (Skipped s : plan.skipped()) {
+            if (!"values-overlay".equals(s.action())) {
+                continue;
+            }
+            ResourceRef release = s.target();
+            boolean liveFixed = result.outcomes().stream().anyMatch(o -> o.change().policies().contains(s.policy())
+                    && (o.status() == ApplyResult.Status.APPLIED || o.status() == ApplyResult.Status.UNCHANGED));
+            notes.add((liveFixed ? "live fixed, values still drift: " : "values drift: ") + release.namespace() + "/"
+                    + release.name() + " (" + s.rule() + "); GET /api/v1/helm/" + release.namespace() + "/"
+                    + release.name() + "/overlay");
+        }
+        return List.copyOf(new java.util.LinkedHashSet<>(notes));
+    }
+
+    private void record(EnforcementRun run) {
+        synchronized (runs) {
+            runs.add(0, run);
+            while (runs.size() > config.enforce().runsKept()) {
+                runs.remove(runs.size() - 1);
+            }
+        }
+        Counter.builder("meshwarden.enforce.runs").tag("outcome", run.outcome())
+                .description("Enforcement runs by outcome").register(registry).increment();
+        if (run.result() != null && !run.dryRun()) {
+            for (ApplyResult.Outcome o : run.result().outcomes()) {
+                changes(o.status().name().toLowerCase(java.util.Locale.ROOT)).increment();
+            }
+        }
+        if (run.plan() != null && !run.dryRun()) {
+            changes("deferred").increment(run.plan().skipped().size());
+        }
+        LOG.infof("enforcement %s (%s%s): %s", run.id(), run.trigger(), run.dryRun() ? ", dry run" : "",
+                run.summary());
+    }
+
+    private Counter changes(String result) {
+        return Counter.builder("meshwarden.enforce.changes").tag("result", result)
+                .description("Planned changes by what happened to them").register(registry);
+    }
+
+    public List<EnforcementRun> runs() {
+        synchronized (runs) {
+            return List.copyOf(runs);
+        }
+    }
+
+    public Optional<EnforcementRun> get(String id) {
+        return runs().stream().filter(r -> r.id().equals(id)).findFirst();
+    }
+
+    /** Restores what a run applied; 409 when any of its objects changed since (nothing is reverted then). */
+    public EnforcementRun revert(String id) {
+        EnforcementRun run = get(id).orElseThrow(() -> new Refused(404, "no run '" + id + "'"));
+        if (run.dryRun() || run.result() == null || run.result().applied().isEmpty()) {
+            throw new Refused(409, "run '" + id + "' applied nothing to revert");
+        }
+        if (!run.reverted().isEmpty()) {
+            throw new Refused(409, "run '" + id + "' was already reverted");
+        }
+        if (!running.tryLock()) {
+            throw new Refused(409, "an enforcement run is in progress");
+        }
+        try {
+            List<Reverter.Step> steps = new Reverter(client.get(), Clock.systemUTC()).revert(run.result());
+            EnforcementRun reverted = run.withRevert(steps);
+            synchronized (runs) {
+                runs.replaceAll(r -> r.id().equals(id) ? reverted : r);
+            }
+            return reverted;
+        } catch (Reverter.Changed e) {
+            throw new Refused(409, e.getMessage());
+        } finally {
+            running.unlock();
+        }
+    }
+
+    public int consecutiveFailures() {
+        return consecutiveFailures.get();
+    }
+
+    public int failureThreshold() {
+        return config.enforce().failureThreshold();
+    }
+}

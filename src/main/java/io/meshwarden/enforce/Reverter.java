@@ -1,0 +1,97 @@
+package io.meshwarden.enforce;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.meshwarden.enforce.ApplyResult.Outcome;
+import io.meshwarden.enforce.ApplyResult.Status;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Undoes what one run applied: restores the prior value of every field it patched and deletes the objects it
+ * created. All or nothing at the start: if any of those objects changed since the run (its resourceVersion moved
+ * on), nothing is reverted, because restoring old values over someone else's newer change would lose it.
+ */
+public final class Reverter {
+    public static final String EVENT_REASON = "MeshwardenReverted";
+
+    /** Objects that changed after the run; the caller answers 409. */
+    public static final class Changed extends RuntimeException {
+        private final List<String> objects;
+
+        Changed(List<String> objects) {
+            super("changed since the run: " + String.join(", ", objects));
+            this.objects = List.copyOf(objects);
+        }
+
+        public List<String> objects() {
+            return objects;
+        }
+    }
+
+    /** One object's revert: reverted, already gone, or failed with a reason. */
+    public record Step(String changeId, String target, String action, String result, String detail) {
+    }
+
+    private final KubeObjects objects;
+    private final Clock clock;
+
+    public Reverter(KubernetesClient client, Clock clock) {
+        this.objects = new KubeObjects(Objects.requireNonNull(client, "client"));
+        this.clock = clock;
+    }
+
+    public List<Step> revert(ApplyResult applied) {
+        List<Outcome> written = applied.withStatus(Status.APPLIED);
+        List<String> changed = new ArrayList<>();
+        for (Outcome o : written) {
+            GenericKubernetesResource live = objects.resource(o.change().target()).get();
+            if (live != null && !Objects.equals(KubeObjects.resourceVersion(live), o.resourceVersion())) {
+                changed.add(o.change().target().toString());
+            }
+        }
+        if (!changed.isEmpty()) {
+            throw new Changed(changed);
+        }
+        List<Step> steps = new ArrayList<>();
+        // Reverse order: the last change made is the first undone.
+        for (int i = written.size() - 1; i >= 0; i--) {
+            steps.add(revertOne(written.get(i)));
+        }
+        return steps;
+    }
+
+    private Step revertOne(Outcome o) {
+        Change c = o.change();
+        String target = c.target().toString();
+        try {
+            if (Change.CREATE.equals(o.operation())) {
+                GenericKubernetesResource live = objects.resource(c.target()).get();
+                if (live == null) {
+                    return new Step(c.id(), target, "delete", "gone", null);
+                }
+                objects.resource(c.target()).delete();
+                objects.recordEvent(c.target(), live, EVENT_REASON, "Delete", "Meshwarden reverted change " + c.id()
+                        + ": deleted " + target + ", which it had created", c.id() + "/revert", clock);
+                return new Step(c.id(), target, "delete", "reverted", null);
+            }
+            ObjectNode patch = o.revertPatch().deepCopy();
+            patch.withObject("/metadata").put("resourceVersion", o.resourceVersion());
+            GenericKubernetesResource after = objects.resource(c.target()).patch(KubeObjects.mergePatch(),
+                    patch.toString());
+            objects.recordEvent(c.target(), after, EVENT_REASON, "Patch", "Meshwarden reverted change " + c.id()
+                    + " on " + target + ": " + o.revertPatch(), c.id() + "/revert", clock);
+            return new Step(c.id(), target, "patch", "reverted", null);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 404) {
+                return new Step(c.id(), target, Change.CREATE.equals(o.operation()) ? "delete" : "patch", "gone", null);
+            }
+            return new Step(c.id(), target, Change.CREATE.equals(o.operation()) ? "delete" : "patch", "failed",
+                    e.getCode() + " " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package io.meshwarden.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasItems;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.meshwarden.cluster.HelmEncoding;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.restassured.response.Response;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@TestProfile(ClusterProfile.class)
+@WithTestResource(TestDirs.class)
+@WithKubernetesTestServer(crud = true)
+class RunApiTest {
+    static {
+        YamlBodies.install();
+    }
+
+    @KubernetesTestServer
+    KubernetesServer server;
+
+    private String cronJobLabel(KubernetesClient k) {
+        CronJob c = k.batch().v1().cronjobs().inNamespace("runs-batch").withName("nightly").get();
+        Map<String, String> labels = c.getSpec().getJobTemplate().getSpec().getTemplate().getMetadata().getLabels();
+        return labels.get("sidecar.istio.io/inject");
+    }
+
+    private void cluster(KubernetesClient k) {
+        for (String ns : List.of("runs-apps", "runs-batch")) {
+            k.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns)
+                    .addToLabels("istio-injection", "enabled").endMetadata().build()).create();
+        }
+        k.apps().deployments().inNamespace("runs-apps").resource(new DeploymentBuilder().withNewMetadata()
+                .withName("web").withNamespace("runs-apps").addToLabels("app", "web").endMetadata().withNewSpec()
+                .withReplicas(2).withNewSelector().addToMatchLabels("app", "web").endSelector().withNewTemplate()
+                .withNewMetadata().addToLabels("app", "web").endMetadata().withNewSpec().addNewContainer()
+                .withName("web").withImage("web").endContainer().endSpec().endTemplate().endSpec().build()).create();
+        k.batch().v1().cronjobs().inNamespace("runs-batch").resource(new CronJobBuilder().withNewMetadata()
+                .withName("nightly").withNamespace("runs-batch").endMetadata().withNewSpec().withSchedule("0 2 * * *")
+                .withNewJobTemplate().withNewSpec().withNewTemplate().withNewMetadata().addToLabels("app", "nightly")
+                .endMetadata().withNewSpec().addNewContainer().withName("job").withImage("job").endContainer()
+                .withRestartPolicy("OnFailure").endSpec().endTemplate().endSpec().endJobTemplate().endSpec().build())
+                .create();
+        given().contentType("application/yaml").body("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: runs-jobs}
+                spec:
+                  type: InjectionExclusion
+                  mode: enforce
+                  target: {namespaces: {include: [runs-batch]}}
+                  parameters: {whenNativeSidecars: enforce}
+                """).post("/api/v1/policies").then().statusCode(201);
+        given().contentType("application/yaml").body("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: runs-sizing}
+                spec:
+                  type: ProxySizing
+                  mode: enforce
+                  target: {namespaces: {include: [runs-apps]}}
+                  parameters: {requests: {cpu: 50m, memory: 96Mi}, limits: {cpu: "1", memory: 512Mi}}
+                """).post("/api/v1/policies").then().statusCode(201);
+    }
+
+    @Test
+    void dryRunThenApplyThenNothingToDoThenRevert() {
+        KubernetesClient k = server.getClient();
+        cluster(k);
+
+        Response dry = given().post("/api/v1/runs?dryRun=true");
+        dry.then().statusCode(201).header("Location", containsString("/api/v1/runs/"))
+                .body("dryRun", equalTo(true)).body("outcome", equalTo("planned"))
+                .body("plan.changes.target.kind", hasItems("CronJob", "Deployment"))
+                .body("result.outcomes.status", hasItem("WOULD_APPLY"));
+        // Pod-restarting changes come after those that restart nothing.
+        List<Boolean> restarts = dry.path("plan.changes.restartsPods");
+        assertEquals(restarts.stream().sorted().toList(), restarts);
+        assertNotEquals("false", cronJobLabel(k), "a dry run writes nothing");
+
+        Response applied = given().post("/api/v1/runs");
+        applied.then().statusCode(201).body("outcome", equalTo("applied"));
+        String runId = applied.path("id");
+        assertEquals("false", cronJobLabel(k));
+        Deployment web = k.apps().deployments().inNamespace("runs-apps").withName("web").get();
+        Map<String, String> ann = web.getSpec().getTemplate().getMetadata().getAnnotations();
+        assertEquals("50m", ann.get("sidecar.istio.io/proxyCPU"));
+        assertEquals("512Mi", ann.get("sidecar.istio.io/proxyMemoryLimit"));
+        assertEquals("runs-sizing", web.getMetadata().getAnnotations().get("meshwarden.io/applied-by"));
+
+        // Compliant now: the next run has nothing to do.
+        given().post("/api/v1/runs").then().statusCode(201).body("outcome", equalTo("nothing-to-do"))
+                .body("plan.changes.size()", equalTo(0));
+        given().get("/api/v1/runs").then().statusCode(200).body("id", hasItems(runId, dry.path("id")));
+        given().get("/api/v1/runs/" + runId).then().statusCode(200).body("result.outcomes.revertPatch",
+                org.hamcrest.Matchers.notNullValue());
+        given().get("/api/v1/runs/nope").then().statusCode(404);
+        given().post("/api/v1/runs/" + dry.path("id") + "/revert").then().statusCode(409);
+
+        String metrics = given().get("/q/metrics").asString();
+        assertTrue(metrics.contains("meshwarden_enforce_runs_total{outcome=\"applied\"}"), metrics);
+        assertTrue(metrics.contains("meshwarden_enforce_changes_total{result=\"applied\"}"));
+        given().get("/q/health/group/enforcer").then().statusCode(200).body("status", equalTo("UP"));
+
+        given().post("/api/v1/runs/" + runId + "/revert").then().statusCode(200).body("outcome", equalTo("reverted"))
+                .body("reverted.result", hasItem("reverted"));
+        assertNotEquals("false", cronJobLabel(k), "the label is gone again");
+        assertEquals(null, k.apps().deployments().inNamespace("runs-apps").withName("web").get().getSpec()
+                .getTemplate().getMetadata().getAnnotations().get("sidecar.istio.io/proxyCPU"));
+        given().post("/api/v1/runs/" + runId + "/revert").then().statusCode(409);
+
+        // A run whose objects changed since is not reverted: that would overwrite someone's newer change.
+        String second = given().post("/api/v1/runs").then().statusCode(201).body("outcome", equalTo("applied"))
+                .extract().path("id");
+        k.batch().v1().cronjobs().inNamespace("runs-batch").withName("nightly").edit(c -> {
+            c.getSpec().setSchedule("0 3 * * *");
+            return c;
+        });
+        given().post("/api/v1/runs/" + second + "/revert").then().statusCode(409)
+                .body("detail", containsString("CronJob"));
+        assertEquals("false", cronJobLabel(k), "nothing was reverted");
+    }
+
+    @Test
+    void helmOverlayForValuesBelowTheMinimum() {
+        KubernetesClient k = server.getClient();
+        ObjectNode release = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        release.put("name", "istiod").put("namespace", "istio-system").put("version", 3);
+        release.putObject("info").put("status", "deployed");
+        ObjectNode chart = release.putObject("chart");
+        chart.putObject("metadata").put("name", "istiod").put("version", "1.26.3").put("appVersion", "1.26.3");
+        chart.putObject("values").putObject("pilot").put("autoscaleEnabled", true).put("autoscaleMin", 1)
+                .put("autoscaleMax", 5);
+        release.putObject("config");
+        k.secrets().inNamespace("istio-system").resource(new SecretBuilder().withNewMetadata()
+                .withName("sh.helm.release.v1.istiod.v3").withNamespace("istio-system").addToLabels("owner", "helm")
+                .addToLabels("name", "istiod").addToLabels("status", "deployed").addToLabels("version", "3")
+                .endMetadata().withType("helm.sh/release.v1").addToData("release", HelmEncoding.secretData(release))
+                .build()).create();
+        given().contentType("application/yaml").body("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: helm-ha}
+                spec: {type: HaMinimum, parameters: {components: [istiod], autoscaleMin: 2, autoscaleMax: 5}}
+                """).post("/api/v1/policies").then().statusCode(201);
+        given().post("/api/v1/audits").then().statusCode(200);
+        given().get("/api/v1/helm/istio-system/istiod/overlay").then().statusCode(200)
+                .body("chart", equalTo("istiod")).body("compliant", equalTo(false))
+                .body("overlay.pilot.autoscaleMin", equalTo(2))
+                .body("command", equalTo("helm upgrade istiod istiod -n istio-system --reuse-values -f overlay.yaml"))
+                .body("findings", hasItem("helm-ha/ha-helm-autoscale-min"));
+        String yaml = given().accept("application/yaml").get("/api/v1/helm/istio-system/istiod/overlay").then()
+                .statusCode(200).extract().asString();
+        assertTrue(yaml.contains("autoscaleMin: 2"), yaml);
+        given().get("/api/v1/helm/istio-system/nope/overlay").then().statusCode(404);
+    }
+}
