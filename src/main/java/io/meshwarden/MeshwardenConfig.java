@@ -21,6 +21,34 @@ public interface MeshwardenConfig {
 
     Helm helm();
 
+    Rollout rollout();
+
+    /** The change budget for changes that restart pods. */
+    interface Rollout {
+        /** Workloads restarting at once, cluster-wide and per namespace. */
+        @WithDefault("1")
+        int maxConcurrent();
+
+        /** A rollout not complete by then halts the run. */
+        @WithDefault("10m")
+        Duration deadline();
+
+        @WithDefault("5s")
+        Duration pollInterval();
+
+        /** Halt when the workload's HPA raises its desired replicas by more than this during the rollout. */
+        @WithDefault("50")
+        int hpaSurgePercent();
+
+        /** Halt when a container of the workload restarted this many times since the change. */
+        @WithDefault("3")
+        int crashLoopRestarts();
+
+        /** Pace of writes that restart nothing (HPA bounds, PDBs, labels, EnvoyFilters). */
+        @WithDefault("5")
+        double writesPerSecond();
+    }
+
     interface Enforce {
         /** Whether scheduled enforcement runs (manual runs through the API are always possible). */
         @WithDefault("true")

@@ -35,14 +35,24 @@ public class RunResource {
     @POST
     @Operation(summary = "Start an enforcement run", description = "Reads the cluster, evaluates every policy, "
             + "builds the plan (changes of enforce-mode policies, in order, each with its exact patch or new object) "
-            + "and applies it; with dryRun=true it stops after the plan and reports what it would send.")
-    @APIResponse(responseCode = "201", description = "The finished run; Location names it")
+            + "and applies it: changes that restart nothing first (rate-limited), then pod-restarting changes one workload "
+            + "at a time, each waiting for its rollout to complete; a missed deadline, crash-looping pods or an HPA surge "
+            + "halt the run and defer the rest. With dryRun=true it stops after the plan and reports what it would "
+            + "send.")
+    @APIResponse(responseCode = "201", description = "The finished run (a dry run, or nothing to do); Location names "
+            + "it")
+    @APIResponse(responseCode = "202", description = "The run with its plan, applying in the background through the "
+            + "rollout budget; poll Location")
     @APIResponse(responseCode = "409", description = "A run is already in progress")
     @APIResponse(responseCode = "503", description = "No cluster is configured")
     public Response start(@Parameter(description = "Plan only; apply nothing") @QueryParam("dryRun")
             @DefaultValue("false") boolean dryRun) {
         EnforcementRun run = call(() -> service.run("manual", dryRun));
-        return Response.created(uriInfo.getAbsolutePathBuilder().path(run.id()).build()).entity(run).build();
+        java.net.URI location = uriInfo.getAbsolutePathBuilder().path(run.id()).build();
+        if ("running".equals(run.outcome())) {
+            return Response.accepted(run).location(location).build();
+        }
+        return Response.created(location).entity(run).build();
     }
 
     @GET

@@ -18,7 +18,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
@@ -51,7 +53,13 @@ public class EnforcementService {
     private final MeterRegistry registry;
     /** Newest first. */
     private final List<EnforcementRun> runs = new ArrayList<>();
-    private final ReentrantLock running = new ReentrantLock();
+    /** A run (or revert) in progress; a flag, not a lock, because the apply finishes on the worker thread. */
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "meshwarden-enforcer");
+        t.setDaemon(true);
+        return t;
+    });
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final AtomicLong sequence = new AtomicLong();
     private volatile Instant lastSuccess;
@@ -81,45 +89,91 @@ public class EnforcementService {
         }
     }
 
-    /** Runs now and returns the finished run; a second caller while one runs is refused (409), not queued. */
+    /**
+     * Starts a run: reads, evaluates and plans now, so the plan is in the answer; a dry run or an empty plan is
+     * finished at once, otherwise the changes are applied in the background through the rollout budget. A second
+     * caller while one runs is refused (409), not queued.
+     */
     public EnforcementRun run(String trigger, boolean dryRun) {
         if (!audits.clusterEnabled()) {
             throw new Refused(503, "no cluster is configured (meshwarden.cluster.enabled)");
         }
-        if (!running.tryLock()) {
+        if (!busy.compareAndSet(false, true)) {
             throw new Refused(409, "an enforcement run is already in progress");
         }
         String id = "run-" + Instant.now().getEpochSecond() + "-" + sequence.incrementAndGet();
         Instant started = Instant.now();
+        boolean background = false;
         Plan plan = null;
         try {
             AuditJob.LiveEvaluation live = audits.evaluateLive();
             plan = ownersAllowed(Planner.plan(live.policies(), live.result(), live.snapshot()));
-            ApplyResult result = new Applier(client.get(), Clock.systemUTC()).apply(plan, dryRun);
-            String outcome = dryRun ? "planned" : plan.isEmpty() ? "nothing-to-do"
-                    : result.failed().isEmpty() ? "applied" : "partial";
-            EnforcementRun run = new EnforcementRun(id, trigger, dryRun, started, Instant.now(), outcome, plan,
-                    result, notes(plan, result), List.of(), null);
-            record(run);
-            if (result.failed().isEmpty()) {
-                consecutiveFailures.set(0);
-                lastSuccess = run.finishedAt();
-            } else {
-                consecutiveFailures.incrementAndGet();
+            if (dryRun || plan.isEmpty()) {
+                return finish(id, trigger, dryRun, started, plan, runner().run(plan, dryRun));
             }
-            return run;
+            EnforcementRun running = new EnforcementRun(id, trigger, false, started, null, "running", plan, List.of(),
+                    null, List.of(), List.of(), null);
+            record(running);
+            Plan toApply = plan;
+            worker.submit(() -> {
+                try {
+                    finish(id, trigger, false, started, toApply, runner().run(toApply, false));
+                } catch (RuntimeException e) {
+                    fail(id, trigger, false, started, toApply, e);
+                } finally {
+                    busy.set(false);
+                }
+            });
+            background = true;
+            return running;
         } catch (AuditJob.NotPossible e) {
             throw new Refused(e.busy() ? 409 : 503, e.getMessage());
         } catch (RuntimeException e) {
-            LOG.errorf("enforcement run %s failed: %s", id, e.getMessage());
-            consecutiveFailures.incrementAndGet();
-            EnforcementRun run = new EnforcementRun(id, trigger, dryRun, started, Instant.now(), "failed", plan, null,
-                    List.of(), List.of(), e.getMessage());
-            record(run);
-            return run;
+            return fail(id, trigger, dryRun, started, plan, e);
         } finally {
-            running.unlock();
+            if (!background) {
+                busy.set(false);
+            }
         }
+    }
+
+    private RolloutRunner runner() {
+        MeshwardenConfig.Rollout r = config.rollout();
+        RolloutConfig rollout = RolloutConfig.DEFAULTS.withMaxConcurrent(r.maxConcurrent())
+                .withDeadline(r.deadline()).withPollInterval(r.pollInterval()).withHpaSurgePercent(r.hpaSurgePercent())
+                .withCrashLoopRestarts(r.crashLoopRestarts()).withWritesPerSecond(r.writesPerSecond());
+        return new RolloutRunner(client.get(), rollout);
+    }
+
+    private EnforcementRun finish(String id, String trigger, boolean dryRun, Instant started, Plan plan,
+            RolloutResult result) {
+        boolean failed = !result.withStatus(RolloutOutcome.Status.FAILED).isEmpty();
+        String outcome = dryRun ? "planned" : plan.isEmpty() ? "nothing-to-do" : result.halted() ? "halted"
+                : failed ? "partial" : "applied";
+        EnforcementRun run = new EnforcementRun(id, trigger, dryRun, started, Instant.now(), outcome, plan,
+                result.outcomes(), result.halt(), notes(plan, result), List.of(), null);
+        record(run);
+        if (failed) {
+            consecutiveFailures.incrementAndGet();
+        } else {
+            consecutiveFailures.set(0);
+            lastSuccess = run.finishedAt();
+        }
+        if (result.halted()) {
+            Counter.builder("meshwarden.enforce.rollout.halts").tag("reason", result.halt().reason().name())
+                    .description("Rollouts halted, by reason").register(registry).increment();
+        }
+        return run;
+    }
+
+    private EnforcementRun fail(String id, String trigger, boolean dryRun, Instant started, Plan plan,
+            RuntimeException e) {
+        LOG.errorf("enforcement run %s failed: %s", id, e.getMessage());
+        consecutiveFailures.incrementAndGet();
+        EnforcementRun run = new EnforcementRun(id, trigger, dryRun, started, Instant.now(), "failed", plan, List.of(),
+                null, List.of(), List.of(), e.getMessage());
+        record(run);
+        return run;
     }
 
     /** Sail Istio and IstioOperator hold values users keep in git: patch them only when configured to. */
@@ -144,7 +198,7 @@ public class EnforcementService {
     }
 
     /** A live fix of a values-level problem is not the end: the next helm upgrade would undo it. */
-    private static List<String> notes(Plan plan, ApplyResult result) {
+    private static List<String> notes(Plan plan, RolloutResult result) {
         List<String> notes = new ArrayList<>();
         for (Skipped s : plan.skipped()) {
             if (!"values-overlay".equals(s.action())) {
@@ -152,7 +206,7 @@ public class EnforcementService {
             }
             ResourceRef release = s.target();
             boolean liveFixed = result.outcomes().stream().anyMatch(o -> o.change().policies().contains(s.policy())
-                    && (o.status() == ApplyResult.Status.APPLIED || o.status() == ApplyResult.Status.UNCHANGED));
+                    && (o.status() == RolloutOutcome.Status.APPLIED || o.status() == RolloutOutcome.Status.UNCHANGED));
             notes.add((liveFixed ? "live fixed, values still drift: " : "values drift: ") + release.namespace() + "/"
                     + release.name() + " (" + s.rule() + "); GET /api/v1/helm/" + release.namespace() + "/"
                     + release.name() + "/overlay");
@@ -162,15 +216,19 @@ public class EnforcementService {
 
     private void record(EnforcementRun run) {
         synchronized (runs) {
+            runs.removeIf(r -> r.id().equals(run.id()));
             runs.add(0, run);
             while (runs.size() > config.enforce().runsKept()) {
                 runs.remove(runs.size() - 1);
             }
         }
+        if ("running".equals(run.outcome())) {
+            return;
+        }
         Counter.builder("meshwarden.enforce.runs").tag("outcome", run.outcome())
                 .description("Enforcement runs by outcome").register(registry).increment();
-        if (run.result() != null && !run.dryRun()) {
-            for (ApplyResult.Outcome o : run.result().outcomes()) {
+        if (!run.dryRun()) {
+            for (RolloutOutcome o : run.outcomes()) {
                 changes(o.status().name().toLowerCase(java.util.Locale.ROOT)).increment();
             }
         }
@@ -199,17 +257,17 @@ public class EnforcementService {
     /** Restores what a run applied; 409 when any of its objects changed since (nothing is reverted then). */
     public EnforcementRun revert(String id) {
         EnforcementRun run = get(id).orElseThrow(() -> new Refused(404, "no run '" + id + "'"));
-        if (run.dryRun() || run.result() == null || run.result().applied().isEmpty()) {
+        if (run.dryRun() || run.applyResult().applied().isEmpty()) {
             throw new Refused(409, "run '" + id + "' applied nothing to revert");
         }
         if (!run.reverted().isEmpty()) {
             throw new Refused(409, "run '" + id + "' was already reverted");
         }
-        if (!running.tryLock()) {
+        if (!busy.compareAndSet(false, true)) {
             throw new Refused(409, "an enforcement run is in progress");
         }
         try {
-            List<Reverter.Step> steps = new Reverter(client.get(), Clock.systemUTC()).revert(run.result());
+            List<Reverter.Step> steps = new Reverter(client.get(), Clock.systemUTC()).revert(run.applyResult());
             EnforcementRun reverted = run.withRevert(steps);
             synchronized (runs) {
                 runs.replaceAll(r -> r.id().equals(id) ? reverted : r);
@@ -218,8 +276,13 @@ public class EnforcementService {
         } catch (Reverter.Changed e) {
             throw new Refused(409, e.getMessage());
         } finally {
-            running.unlock();
+            busy.set(false);
         }
+    }
+
+    @jakarta.annotation.PreDestroy
+    void stop() {
+        worker.shutdownNow();
     }
 
     public int consecutiveFailures() {

@@ -94,15 +94,21 @@ class RunApiTest {
         dry.then().statusCode(201).header("Location", containsString("/api/v1/runs/"))
                 .body("dryRun", equalTo(true)).body("outcome", equalTo("planned"))
                 .body("plan.changes.target.kind", hasItems("CronJob", "Deployment"))
-                .body("result.outcomes.status", hasItem("WOULD_APPLY"));
+                .body("outcomes.status", hasItem("WOULD_APPLY"));
         // Pod-restarting changes come after those that restart nothing.
         List<Boolean> restarts = dry.path("plan.changes.restartsPods");
         assertEquals(restarts.stream().sorted().toList(), restarts);
         assertNotEquals("false", cronJobLabel(k), "a dry run writes nothing");
 
-        Response applied = given().post("/api/v1/runs");
-        applied.then().statusCode(201).body("outcome", equalTo("applied"));
-        String runId = applied.path("id");
+        // Applied in the background: the CronJob (restarts nothing) first, then the Deployment restart, which the mock
+        // never rolls out, so the run halts at the rollout deadline.
+        Response started = given().post("/api/v1/runs");
+        started.then().statusCode(202).body("outcome", equalTo("running"))
+                .body("plan.changes.size()", equalTo(2));
+        String runId = started.path("id");
+        Response applied = awaitFinished(runId);
+        applied.then().body("outcome", equalTo("halted")).body("halt.reason", equalTo("DEADLINE_EXCEEDED"))
+                .body("halt.workload.name", equalTo("web"));
         assertEquals("false", cronJobLabel(k));
         Deployment web = k.apps().deployments().inNamespace("runs-apps").withName("web").get();
         Map<String, String> ann = web.getSpec().getTemplate().getMetadata().getAnnotations();
@@ -114,14 +120,15 @@ class RunApiTest {
         given().post("/api/v1/runs").then().statusCode(201).body("outcome", equalTo("nothing-to-do"))
                 .body("plan.changes.size()", equalTo(0));
         given().get("/api/v1/runs").then().statusCode(200).body("id", hasItems(runId, dry.path("id")));
-        given().get("/api/v1/runs/" + runId).then().statusCode(200).body("result.outcomes.revertPatch",
+        given().get("/api/v1/runs/" + runId).then().statusCode(200).body("outcomes.apply.revertPatch",
                 org.hamcrest.Matchers.notNullValue());
         given().get("/api/v1/runs/nope").then().statusCode(404);
         given().post("/api/v1/runs/" + dry.path("id") + "/revert").then().statusCode(409);
 
         String metrics = given().get("/q/metrics").asString();
-        assertTrue(metrics.contains("meshwarden_enforce_runs_total{outcome=\"applied\"}"), metrics);
+        assertTrue(metrics.contains("meshwarden_enforce_runs_total{outcome=\"halted\"}"), metrics);
         assertTrue(metrics.contains("meshwarden_enforce_changes_total{result=\"applied\"}"));
+        assertTrue(metrics.contains("meshwarden_enforce_rollout_halts_total{reason=\"DEADLINE_EXCEEDED\"}"));
         given().get("/q/health/group/enforcer").then().statusCode(200).body("status", equalTo("UP"));
 
         given().post("/api/v1/runs/" + runId + "/revert").then().statusCode(200).body("outcome", equalTo("reverted"))
@@ -132,8 +139,8 @@ class RunApiTest {
         given().post("/api/v1/runs/" + runId + "/revert").then().statusCode(409);
 
         // A run whose objects changed since is not reverted: that would overwrite someone's newer change.
-        String second = given().post("/api/v1/runs").then().statusCode(201).body("outcome", equalTo("applied"))
-                .extract().path("id");
+        String second = given().post("/api/v1/runs").then().statusCode(202).extract().path("id");
+        awaitFinished(second).then().body("outcome", equalTo("halted"));
         k.batch().v1().cronjobs().inNamespace("runs-batch").withName("nightly").edit(c -> {
             c.getSpec().setSchedule("0 3 * * *");
             return c;
@@ -141,6 +148,21 @@ class RunApiTest {
         given().post("/api/v1/runs/" + second + "/revert").then().statusCode(409)
                 .body("detail", containsString("CronJob"));
         assertEquals("false", cronJobLabel(k), "nothing was reverted");
+    }
+
+    private static Response awaitFinished(String id) {
+        long deadline = System.currentTimeMillis() + 20_000;
+        while (true) {
+            Response r = given().get("/api/v1/runs/" + id);
+            if (!"running".equals(r.path("outcome")) || System.currentTimeMillis() > deadline) {
+                return r;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
     }
 
     @Test

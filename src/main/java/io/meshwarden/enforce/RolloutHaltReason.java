@@ -1,0 +1,15 @@
+package io.meshwarden.enforce;
+
+/** Why a rollout stopped before all pod-restarting changes were applied (a metrics label). */
+public enum RolloutHaltReason {
+    /** A workload did not finish rolling out within the deadline, or Kubernetes reported ProgressDeadlineExceeded. */
+    DEADLINE_EXCEEDED,
+    /** Pods of the restarted workload crash-loop or keep restarting. */
+    CRASH_LOOP,
+    /** The HPA of the restarted workload scaled it up sharply: the runaway of the seed incident. */
+    HPA_SURGE,
+    /** The workload disappeared while its rollout was watched. */
+    WORKLOAD_GONE,
+    /** The enforcing thread was interrupted (shutdown). */
+    INTERRUPTED
+}
