@@ -23,6 +23,29 @@ public interface MeshwardenConfig {
 
     Rollout rollout();
 
+    LeaderElection leaderElection();
+
+    /** Only the holder of the Lease enforces; every replica serves reads. */
+    interface LeaderElection {
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Where the Lease lives; unset: the pod's own namespace, else no election (a single instance). */
+        Optional<String> namespace();
+
+        @WithDefault("meshwarden-leader")
+        String leaseName();
+
+        @WithDefault("15s")
+        Duration leaseDuration();
+
+        @WithDefault("10s")
+        Duration renewDeadline();
+
+        @WithDefault("2s")
+        Duration retryPeriod();
+    }
+
     /** The change budget for changes that restart pods. */
     interface Rollout {
         /** Workloads restarting at once, cluster-wide and per namespace. */

@@ -51,6 +51,7 @@ public class EnforcementService {
     private final AuditJob audits;
     private final Instance<KubernetesClient> client;
     private final MeterRegistry registry;
+    private final Leadership leadership;
     /** Newest first. */
     private final List<EnforcementRun> runs = new ArrayList<>();
     /** A run (or revert) in progress; a flag, not a lock, because the apply finishes on the worker thread. */
@@ -65,8 +66,9 @@ public class EnforcementService {
     private volatile Instant lastSuccess;
 
     public EnforcementService(MeshwardenConfig config, AuditJob audits, Instance<KubernetesClient> client,
-            MeterRegistry registry) {
+            MeterRegistry registry, Leadership leadership) {
         this.config = config;
+        this.leadership = leadership;
         this.audits = audits;
         this.client = client;
         this.registry = registry;
@@ -79,7 +81,7 @@ public class EnforcementService {
     @Scheduled(every = "${meshwarden.enforce.interval:5m}", delayed = "30s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
-        if (!config.enforce().enabled() || !audits.clusterEnabled()) {
+        if (!config.enforce().enabled() || !audits.clusterEnabled() || !leadership.mayEnforce()) {
             return;
         }
         try {
@@ -97,6 +99,9 @@ public class EnforcementService {
     public EnforcementRun run(String trigger, boolean dryRun) {
         if (!audits.clusterEnabled()) {
             throw new Refused(503, "no cluster is configured (meshwarden.cluster.enabled)");
+        }
+        if (!dryRun && !leadership.mayEnforce()) {
+            throw new Refused(409, "this replica does not enforce: " + leadership.describe());
         }
         if (!busy.compareAndSet(false, true)) {
             throw new Refused(409, "an enforcement run is already in progress");
@@ -142,7 +147,7 @@ public class EnforcementService {
         RolloutConfig rollout = RolloutConfig.DEFAULTS.withMaxConcurrent(r.maxConcurrent())
                 .withDeadline(r.deadline()).withPollInterval(r.pollInterval()).withHpaSurgePercent(r.hpaSurgePercent())
                 .withCrashLoopRestarts(r.crashLoopRestarts()).withWritesPerSecond(r.writesPerSecond());
-        return new RolloutRunner(client.get(), rollout);
+        return new RolloutRunner(client.get(), rollout).guardedBy(leadership::mayEnforce);
     }
 
     private EnforcementRun finish(String id, String trigger, boolean dryRun, Instant started, Plan plan,
@@ -262,6 +267,9 @@ public class EnforcementService {
         }
         if (!run.reverted().isEmpty()) {
             throw new Refused(409, "run '" + id + "' was already reverted");
+        }
+        if (!leadership.mayEnforce()) {
+            throw new Refused(409, "this replica does not enforce: " + leadership.describe());
         }
         if (!busy.compareAndSet(false, true)) {
             throw new Refused(409, "an enforcement run is in progress");

@@ -11,5 +11,7 @@ public enum RolloutHaltReason {
     /** The workload disappeared while its rollout was watched. */
     WORKLOAD_GONE,
     /** The enforcing thread was interrupted (shutdown). */
-    INTERRUPTED
+    INTERRUPTED,
+    /** This replica lost the leader lease: another replica may be enforcing now, so it writes nothing more. */
+    LEADERSHIP_LOST
 }

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * Applies a {@link Plan} the opposite way to the seed incident (a namespace labelled for injection, every pod
@@ -51,10 +52,30 @@ public final class RolloutRunner {
     private final Clock clock;
     private final RolloutSleeper sleeper;
     private final RolloutRateLimiter limiter;
+    private BooleanSupplier mayWrite = () -> true;
 
     public RolloutRunner(KubernetesClient client, RolloutConfig config) {
         this(client, new Applier(client), config, Clock.systemUTC(), RolloutSleeper.SYSTEM,
                 RolloutRateLimiter.perSecond(config.writesPerSecond(), Clock.systemUTC(), RolloutSleeper.SYSTEM));
+    }
+
+    /**
+     * Asked before every write: when it answers false (this replica lost the leader lease) the run halts with
+     * {@link RolloutHaltReason#LEADERSHIP_LOST} and the remaining changes are deferred, unsent.
+     */
+    public RolloutRunner guardedBy(BooleanSupplier guard) {
+        this.mayWrite = Objects.requireNonNull(guard, "guard");
+        return this;
+    }
+
+    /** Thrown before a write the guard forbids; the change it names was not sent. */
+    private static final class NotAllowed extends RuntimeException {
+        final Change change;
+
+        NotAllowed(Change change) {
+            super(null, null, false, false);
+            this.change = change;
+        }
     }
 
     /**
@@ -83,21 +104,26 @@ public final class RolloutRunner {
             return new RolloutResult(true, List.of(out), null);
         }
         RolloutHalt halt = null;
-        // Plans put these first already; a plan built or edited elsewhere must not make them wait for a rollout.
-        for (int i = 0; i < out.length && halt == null; i++) {
-            if (!changes.get(i).restartsPods()) {
-                try {
-                    limiter.acquire();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    halt = new RolloutHalt(RolloutHaltReason.INTERRUPTED, null, null, "interrupted", null);
-                    break;
+        try {
+            // Plans put these first already; a plan built or edited elsewhere must not make them wait for a rollout.
+            for (int i = 0; i < out.length && halt == null; i++) {
+                if (!changes.get(i).restartsPods()) {
+                    try {
+                        limiter.acquire();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        halt = new RolloutHalt(RolloutHaltReason.INTERRUPTED, null, null, "interrupted", null);
+                        break;
+                    }
+                    out[i] = RolloutOutcome.of(applyOne(changes.get(i), false));
                 }
-                out[i] = RolloutOutcome.of(applyOne(changes.get(i), false));
             }
-        }
-        if (halt == null) {
-            halt = rollOut(changes, out);
+            if (halt == null) {
+                halt = rollOut(changes, out);
+            }
+        } catch (NotAllowed e) {
+            halt = new RolloutHalt(RolloutHaltReason.LEADERSHIP_LOST, e.change.id(), e.change.target(),
+                    "this replica is no longer the leader; it sent no further writes", null);
         }
         for (int i = 0; i < out.length; i++) {
             if (out[i] == null) {
@@ -109,6 +135,9 @@ public final class RolloutRunner {
     }
 
     private Outcome applyOne(Change c, boolean dryRun) {
+        if (!dryRun && !mayWrite.getAsBoolean()) {
+            throw new NotAllowed(c);
+        }
         return applier.apply(new Plan(List.of(c), List.of()), dryRun).outcomes().get(0);
     }
 
