@@ -112,7 +112,8 @@ public class EnforcementService {
         Plan plan = null;
         try {
             AuditJob.LiveEvaluation live = audits.evaluateLive();
-            plan = ownersAllowed(Planner.plan(live.policies(), live.result(), live.snapshot()));
+            plan = ownersAllowed(Planner.plan(live.policies(), live.result(), live.snapshot()),
+                    config.helm().patchOwners());
             if (dryRun || plan.isEmpty()) {
                 return finish(id, trigger, dryRun, started, plan, runner().run(plan, dryRun));
             }
@@ -182,8 +183,8 @@ public class EnforcementService {
     }
 
     /** Sail Istio and IstioOperator hold values users keep in git: patch them only when configured to. */
-    private Plan ownersAllowed(Plan plan) {
-        if (config.helm().patchOwners()) {
+    static Plan ownersAllowed(Plan plan, boolean patchOwners) {
+        if (patchOwners) {
             return plan;
         }
         List<Change> keep = new ArrayList<>();
@@ -203,7 +204,7 @@ public class EnforcementService {
     }
 
     /** A live fix of a values-level problem is not the end: the next helm upgrade would undo it. */
-    private static List<String> notes(Plan plan, RolloutResult result) {
+    static List<String> notes(Plan plan, RolloutResult result) {
         List<String> notes = new ArrayList<>();
         for (Skipped s : plan.skipped()) {
             if (!"values-overlay".equals(s.action())) {

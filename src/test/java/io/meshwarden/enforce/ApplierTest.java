@@ -360,6 +360,34 @@ class ApplierTest {
                 () -> cluster.dispatcher.writes().toString());
     }
 
+    @Test
+    void traceSamplingIsLoweredWhereItIsSet() {
+        cluster.apply("""
+                apiVersion: telemetry.istio.io/v1
+                kind: Telemetry
+                metadata: {name: tracing, namespace: apps}
+                spec:
+                  tracing: [{randomSamplingPercentage: 20.0}]
+                """);
+        List<MeshPolicy> policies = List.of(MockCluster.policy("tracing", "TraceSampling", "enforce",
+                "{maxPercent: 1.0}"));
+        Plan plan = plan(policies);
+        Change telemetry = plan.changes().stream().filter(c -> c.target().kind().equals("Telemetry")).findFirst()
+                .orElseThrow(() -> new AssertionError(plan.toString()));
+        assertEquals("apps", telemetry.target().namespace());
+        ApplyResult result = applier().apply(plan, false);
+        Outcome outcome = result.of(telemetry.id());
+        assertEquals(ApplyResult.Status.APPLIED, outcome.status(), result.outcomes()::toString);
+        // A merge patch replaces lists whole (RFC 7386), so the whole tracing list is sent, lowered. The CRUD mock
+        // appends to lists instead of replacing them, so the stored object is not what a real server would hold:
+        // assert what was sent.
+        JsonNode sent = outcome.sent().at("/spec/tracing");
+        assertEquals(1, sent.size(), sent::toString);
+        assertEquals(1.0, sent.at("/0/randomSamplingPercentage").asDouble(), sent::toString);
+        JsonNode revert = outcome.revertPatch().at("/spec/tracing");
+        assertEquals(20.0, revert.at("/0/randomSamplingPercentage").asDouble(), "revert restores the old list");
+    }
+
     private long patchesOf(String path) {
         return cluster.dispatcher.writes().stream().filter(w -> w.startsWith("PATCH " + path + "?")
                 || w.equals("PATCH " + path)).count();

@@ -1,0 +1,46 @@
+package io.meshwarden.enforce;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.meshwarden.evaluate.ResourceRef;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EnforcementPlanFiltersTest {
+    static final ResourceRef SAIL = new ResourceRef("sailoperator.io/v1", "Istio", null, "default");
+    static final ResourceRef HPA = new ResourceRef("autoscaling/v2", "HorizontalPodAutoscaler", "istio-system",
+            "istiod");
+
+    private static Change change(ResourceRef target) {
+        return new Change(target.kind() + "#1", target, Change.PATCH, JsonNodeFactory.instance.objectNode()
+                .put("x", 1), false, List.of("ha"), List.of("ha-helm-autoscale-min"), "r");
+    }
+
+    @Test
+    void valueOwnersArePatchedOnlyWhenAllowed() {
+        Plan plan = new Plan(List.of(change(SAIL), change(HPA)), List.of());
+        Plan refused = EnforcementService.ownersAllowed(plan, false);
+        assertEquals(List.of(HPA), refused.changes().stream().map(Change::target).toList());
+        assertEquals(SAIL, refused.skipped().get(0).target());
+        assertTrue(refused.skipped().get(0).reason().contains("meshwarden.helm.patch-owners"));
+        assertEquals(plan, EnforcementService.ownersAllowed(plan, true));
+    }
+
+    @Test
+    void aLiveFixOfAValuesProblemSaysTheValuesStillDrift() {
+        Skipped overlay = new Skipped("ha", "ha-helm-autoscale-min", ResourceRef.helmRelease("istio-system",
+                "istiod"), "values-overlay", Planner.VALUES_OVERLAY_REASON);
+        Change hpa = change(HPA);
+        Plan plan = new Plan(List.of(hpa), List.of(overlay));
+        ApplyResult.Outcome applied = new ApplyResult.Outcome(hpa, ApplyResult.Status.APPLIED, Change.PATCH,
+                hpa.body(), null, "7", 1, null, null);
+        RolloutResult result = new RolloutResult(false, List.of(RolloutOutcome.of(applied)), null);
+        assertEquals(List.of("live fixed, values still drift: istio-system/istiod (ha-helm-autoscale-min); "
+                + "GET /api/v1/helm/istio-system/istiod/overlay"), EnforcementService.notes(plan, result));
+        RolloutResult nothing = new RolloutResult(false, List.of(), null);
+        assertTrue(EnforcementService.notes(new Plan(List.of(), List.of(overlay)), nothing).get(0)
+                .startsWith("values drift: "));
+    }
+}
