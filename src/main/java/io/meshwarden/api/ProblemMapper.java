@@ -1,5 +1,6 @@
 package io.meshwarden.api;
 
+import io.meshwarden.Refusal;
 import io.meshwarden.policy.DocumentSyntaxException;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.PolicyValidationException;
@@ -43,6 +44,10 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         }
         if (e instanceof StoreException se) {
             return store(se);
+        }
+        if (e instanceof Refusal r) {
+            String title = r.status() == 404 ? "Not found" : r.status() == 503 ? "Unavailable" : "Conflict";
+            return problem(r.status(), slug(title), title, r.getMessage(), null);
         }
         if (e instanceof WebApplicationException w) {
             int status = w.getResponse().getStatus();

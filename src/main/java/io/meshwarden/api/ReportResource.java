@@ -70,12 +70,7 @@ public class ReportResource {
     @APIResponse(responseCode = "409", description = "An audit is already running")
     @APIResponse(responseCode = "503", description = "No cluster is configured")
     public ObjectNode auditNow() {
-        try {
-            return ReportDocuments.report(audits.runNow());
-        } catch (AuditJob.NotPossible e) {
-            throw new ApiException(e.busy() ? 409 : 503, e.busy() ? "audit-running" : "no-cluster",
-                    e.busy() ? "Audit running" : "No cluster", e.getMessage(), null);
-        }
+        return ReportDocuments.report(audits.runNow());
     }
 
     private Report require() {

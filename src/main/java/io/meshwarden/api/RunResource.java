@@ -1,5 +1,6 @@
 package io.meshwarden.api;
 
+import io.meshwarden.Refusal;
 import io.meshwarden.enforce.EnforcementRun;
 import io.meshwarden.enforce.EnforcementService;
 import jakarta.ws.rs.DefaultValue;
@@ -47,7 +48,7 @@ public class RunResource {
     @APIResponse(responseCode = "503", description = "No cluster is configured")
     public Response start(@Parameter(description = "Plan only; apply nothing") @QueryParam("dryRun")
             @DefaultValue("false") boolean dryRun) {
-        EnforcementRun run = call(() -> service.run("manual", dryRun));
+        EnforcementRun run = service.run("manual", dryRun);
         java.net.URI location = uriInfo.getAbsolutePathBuilder().path(run.id()).build();
         if ("running".equals(run.outcome())) {
             return Response.accepted(run).location(location).build();
@@ -69,8 +70,7 @@ public class RunResource {
     @APIResponse(responseCode = "200", description = "The run")
     @APIResponse(responseCode = "404", description = "No such run")
     public EnforcementRun get(@PathParam("id") String id) {
-        return service.get(id).orElseThrow(() -> new ApiException(404, "not-found", "Not found", "no run '" + id
-                + "'", null));
+        return service.get(id).orElseThrow(() -> Refusal.notFound("no run '" + id + "'"));
     }
 
     @POST
@@ -82,16 +82,6 @@ public class RunResource {
     @APIResponse(responseCode = "409", description = "An object changed since the run, nothing to revert, or "
             + "already reverted")
     public EnforcementRun revert(@PathParam("id") String id) {
-        return call(() -> service.revert(id));
-    }
-
-    private static EnforcementRun call(java.util.function.Supplier<EnforcementRun> action) {
-        try {
-            return action.get();
-        } catch (EnforcementService.Refused e) {
-            String slug = e.status() == 404 ? "not-found" : e.status() == 503 ? "no-cluster" : "conflict";
-            String title = e.status() == 404 ? "Not found" : e.status() == 503 ? "No cluster" : "Conflict";
-            throw new ApiException(e.status(), slug, title, e.getMessage(), null);
-        }
+        return service.revert(id);
     }
 }

@@ -2,6 +2,7 @@ package io.meshwarden.enforce;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.MeshwardenConfig;
+import io.meshwarden.Refusal;
 import io.meshwarden.evaluate.ResourceRef;
 import io.meshwarden.report.AuditJob;
 import io.micrometer.core.instrument.Counter;
@@ -32,20 +33,6 @@ public class EnforcementService {
     private static final Logger LOG = Logger.getLogger(EnforcementService.class);
     /** Kinds that own Helm values (the Sail operator's Istio, IstioOperator); patched only when allowed. */
     private static final Set<String> VALUE_OWNERS = Set.of("Istio", "IstioOperator");
-
-    /** The run cannot start: busy, or no cluster; or it does not exist. */
-    public static final class Refused extends RuntimeException {
-        private final int status;
-
-        Refused(int status, String message) {
-            super(message);
-            this.status = status;
-        }
-
-        public int status() {
-            return status;
-        }
-    }
 
     private final MeshwardenConfig config;
     private final AuditJob audits;
@@ -86,7 +73,7 @@ public class EnforcementService {
         }
         try {
             run("scheduled", false);
-        } catch (Refused e) {
+        } catch (Refusal e) {
             LOG.debugf("scheduled enforcement skipped: %s", e.getMessage());
         }
     }
@@ -98,13 +85,13 @@ public class EnforcementService {
      */
     public EnforcementRun run(String trigger, boolean dryRun) {
         if (!audits.clusterEnabled()) {
-            throw new Refused(503, "no cluster is configured (meshwarden.cluster.enabled)");
+            throw Refusal.unavailable("no cluster is configured (meshwarden.cluster.enabled)");
         }
         if (!dryRun && !leadership.mayEnforce()) {
-            throw new Refused(409, "this replica does not enforce: " + leadership.describe());
+            throw Refusal.conflict("this replica does not enforce: " + leadership.describe());
         }
         if (!busy.compareAndSet(false, true)) {
-            throw new Refused(409, "an enforcement run is already in progress");
+            throw Refusal.conflict("an enforcement run is already in progress");
         }
         String id = "run-" + Instant.now().getEpochSecond() + "-" + sequence.incrementAndGet();
         Instant started = Instant.now();
@@ -132,8 +119,8 @@ public class EnforcementService {
             });
             background = true;
             return running;
-        } catch (AuditJob.NotPossible e) {
-            throw new Refused(e.busy() ? 409 : 503, e.getMessage());
+        } catch (Refusal e) {
+            throw e;
         } catch (RuntimeException e) {
             return fail(id, trigger, dryRun, started, plan, e);
         } finally {
@@ -262,18 +249,18 @@ public class EnforcementService {
 
     /** Restores what a run applied; 409 when any of its objects changed since (nothing is reverted then). */
     public EnforcementRun revert(String id) {
-        EnforcementRun run = get(id).orElseThrow(() -> new Refused(404, "no run '" + id + "'"));
+        EnforcementRun run = get(id).orElseThrow(() -> Refusal.notFound("no run '" + id + "'"));
         if (run.dryRun() || run.applyResult().applied().isEmpty()) {
-            throw new Refused(409, "run '" + id + "' applied nothing to revert");
+            throw Refusal.conflict("run '" + id + "' applied nothing to revert");
         }
         if (!run.reverted().isEmpty()) {
-            throw new Refused(409, "run '" + id + "' was already reverted");
+            throw Refusal.conflict("run '" + id + "' was already reverted");
         }
         if (!leadership.mayEnforce()) {
-            throw new Refused(409, "this replica does not enforce: " + leadership.describe());
+            throw Refusal.conflict("this replica does not enforce: " + leadership.describe());
         }
         if (!busy.compareAndSet(false, true)) {
-            throw new Refused(409, "an enforcement run is in progress");
+            throw Refusal.conflict("an enforcement run is in progress");
         }
         try {
             List<Reverter.Step> steps = new Reverter(client.get(), Clock.systemUTC()).revert(run.applyResult());
@@ -283,7 +270,7 @@ public class EnforcementService {
             }
             return reverted;
         } catch (Reverter.Changed e) {
-            throw new Refused(409, e.getMessage());
+            throw Refusal.conflict(e.getMessage());
         } finally {
             busy.set(false);
         }

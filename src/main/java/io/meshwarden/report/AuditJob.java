@@ -2,6 +2,7 @@ package io.meshwarden.report;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.MeshwardenConfig;
+import io.meshwarden.Refusal;
 import io.meshwarden.cluster.ClusterSnapshot;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.evaluate.EvaluationResult;
@@ -25,20 +26,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class AuditJob {
     private static final Logger LOG = Logger.getLogger(AuditJob.class);
-
-    /** Thrown when an audit cannot start: no cluster configured, or one already running. */
-    public static final class NotPossible extends RuntimeException {
-        private final boolean busy;
-
-        NotPossible(String message, boolean busy) {
-            super(message);
-            this.busy = busy;
-        }
-
-        public boolean busy() {
-            return busy;
-        }
-    }
 
     private final MeshwardenConfig config;
     private final PolicyCatalog catalog;
@@ -79,7 +66,7 @@ public class AuditJob {
         }
         try {
             runNow();
-        } catch (NotPossible e) {
+        } catch (Refusal e) {
             LOG.debugf("scheduled audit skipped: %s", e.getMessage());
         } catch (RuntimeException e) {
             LOG.errorf("scheduled audit failed: %s", e.getMessage());
@@ -94,7 +81,7 @@ public class AuditJob {
     /** Runs one audit now; a second caller while one runs is refused rather than queued. */
     public Report runNow() {
         if (!running.tryLock()) {
-            throw new NotPossible("an audit is already running", true);
+            throw Refusal.conflict("an audit is already running");
         }
         try {
             return evaluateLive().report();
@@ -106,7 +93,7 @@ public class AuditJob {
     /** Reads the cluster, evaluates every policy and publishes the report. */
     public LiveEvaluation evaluateLive() {
         if (!clusterEnabled()) {
-            throw new NotPossible("no cluster is configured (meshwarden.cluster.enabled)", false);
+            throw Refusal.unavailable("no cluster is configured (meshwarden.cluster.enabled)");
         }
         try {
             LiveSnapshotReader reader = new LiveSnapshotReader(client.get(), config.cluster().pageSize(),
