@@ -104,6 +104,14 @@ public interface MeshwardenConfig {
         @WithDefault("true")
         boolean enabled();
 
+        /** Write each audit's findings as wg-policy PolicyReport/ClusterPolicyReport objects (when the CRDs exist). */
+        @WithDefault("true")
+        boolean policyReports();
+
+        /** Results kept per PolicyReport; the rest are counted in the summary and the report is annotated. */
+        @WithDefault("500")
+        int policyReportMaxResults();
+
         /** Time between scheduled audits; a run still going when the next is due is skipped. */
         @WithDefault("5m")
         Duration interval();

@@ -73,6 +73,24 @@ public class AuditJob {
         }
     }
 
+    /** Existing report UIs read wg-policy reports; a failure there must not fail the audit itself. */
+    private void writePolicyReports(Report report) {
+        if (!config.audit().policyReports()) {
+            return;
+        }
+        try {
+            PolicyReports.Result r = new PolicyReports(client.get(), config.audit().policyReportMaxResults())
+                    .write(report);
+            LOG.debugf("policy reports: %s", r);
+            r.notes().forEach(n -> LOG.debugf("policy reports: %s", n));
+            if (!r.failed().isEmpty()) {
+                LOG.warnf("policy reports not written: %s", r.failed());
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("policy reports not written: %s", e.getMessage());
+        }
+    }
+
     /** One read of the cluster and what the policies make of it; enforcement plans from the same data. */
     public record LiveEvaluation(List<MeshPolicy> policies, ClusterSnapshot snapshot, EvaluationResult result,
             Report report) {
@@ -107,6 +125,7 @@ public class AuditJob {
             Report report = new Report(Instant.now(), "cluster", policies.size(), result, notes,
                     Report.chartsOf(read.snapshot()));
             latest.publish(report);
+            writePolicyReports(report);
             successes.increment();
             LOG.infof("audit: %d policies, %d findings, score %.1f%%, %d API requests", policies.size(),
                     result.summary().findings(), result.summary().score(), read.requests());

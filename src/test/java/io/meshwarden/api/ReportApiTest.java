@@ -4,10 +4,13 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -65,11 +68,28 @@ class ReportApiTest {
                 spec: {type: InjectionExclusion, parameters: {whenNativeSidecars: enforce}}
                 """).post("/api/v1/policies").then().statusCode(201);
 
+        // wg-policy CRDs present: the audit also writes PolicyReports for existing report UIs.
+        for (String[] crd : new String[][] {{"policyreports", "PolicyReport", "Namespaced"},
+                {"clusterpolicyreports", "ClusterPolicyReport", "Cluster"}}) {
+            k.apiextensions().v1().customResourceDefinitions().resource(new CustomResourceDefinitionBuilder()
+                    .withNewMetadata().withName(crd[0] + ".wgpolicyk8s.io").endMetadata().withNewSpec()
+                    .withGroup("wgpolicyk8s.io").withScope(crd[2]).withNewNames().withKind(crd[1]).withPlural(crd[0])
+                    .withListKind(crd[1] + "List").withSingular(crd[1].toLowerCase()).endNames().addNewVersion()
+                    .withName("v1alpha2").withServed(true).withStorage(true).endVersion().endSpec().build()).create();
+        }
+
         given().post("/api/v1/audits").then().statusCode(200)
                 .body("source", equalTo("cluster"))
                 .body("summary.findings", greaterThan(0))
                 .body("findings.rule", hasItem("ha-deployment-replicas"))
                 .body("findings.resource.name", hasItem("nightly"));
+
+        GenericKubernetesResource batchReport = k.genericKubernetesResources("wgpolicyk8s.io/v1alpha2", "PolicyReport")
+                .inNamespace("batch").withName("meshwarden").get();
+        assertTrue(batchReport != null, "a PolicyReport in the namespace with findings");
+        assertEquals("meshwarden", batchReport.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
+        assertTrue(batchReport.getAdditionalProperties().get("results").toString().contains("nightly"),
+                () -> batchReport.getAdditionalProperties().toString());
 
         given().get("/api/v1/reports/latest").then().statusCode(200)
                 .body("findings.policy", hasItem("report-ha"))
