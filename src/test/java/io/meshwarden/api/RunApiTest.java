@@ -150,6 +150,36 @@ class RunApiTest {
         assertEquals("false", cronJobLabel(k), "nothing was reverted");
     }
 
+    @Test
+    void enforcerHealthGoesDownAfterConsecutiveFailedRunsAndRecovers() {
+        KubernetesClient k = server.getClient();
+        // The mock validates nothing: an HPA without maxReplicas makes every read of the cluster fail.
+        k.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("runs-broken").endMetadata()
+                .build()).create();
+        k.resource("""
+                apiVersion: autoscaling/v2
+                kind: HorizontalPodAutoscaler
+                metadata: {name: broken, namespace: runs-broken}
+                spec:
+                  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: nothing}
+                """).create();
+        try {
+            for (int i = 0; i < 3; i++) {
+                given().post("/api/v1/runs").then().statusCode(201).body("outcome", equalTo("failed"))
+                        .body("error", containsString("maxReplicas"));
+            }
+            given().get("/q/health/group/enforcer").then().statusCode(503).body("status", equalTo("DOWN"))
+                    .body("checks[0].data.consecutiveFailures", equalTo(3));
+        } finally {
+            k.autoscaling().v2().horizontalPodAutoscalers().inNamespace("runs-broken").withName("broken").delete();
+        }
+        Response recovered = given().post("/api/v1/runs");
+        if (recovered.statusCode() == 202) {
+            awaitFinished(recovered.path("id"));
+        }
+        given().get("/q/health/group/enforcer").then().statusCode(200).body("status", equalTo("UP"));
+    }
+
     private static Response awaitFinished(String id) {
         long deadline = System.currentTimeMillis() + 20_000;
         while (true) {
