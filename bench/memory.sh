@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Memory and API-load benchmark of the packaged JVM app against a mock API server holding a synthetic cluster.
+# For each JVM setting: time to ready, RSS after start, peak RSS (VmHWM) during one audit plus one dry-run
+# enforcement cycle, and the API requests each of them made, counted at the mock.
+#   bench/memory.sh                                   # 10000 workloads; "-Xmx64m -XX:+UseSerialGC" and default
+#   bench/memory.sh 10000 "-Xmx96m -XX:+UseSerialGC"  # chosen size and settings ("" is the JVM default)
+#   MVNW_FLAGS=-o bench/memory.sh                      # build offline
+# Ports: APP_PORT (18080), MOCK_PORT (18443; the request counts are served on MOCK_PORT+1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+workloads=${1:-10000}
+shift || true
+settings=("$@")
+[ ${#settings[@]} -gt 0 ] || settings=("-Xmx64m -XX:+UseSerialGC" "")
+app_port=${APP_PORT:-18080}
+mock_port=${MOCK_PORT:-18443}
+counts_port=$((mock_port + 1))
+
+./mvnw -B -q ${MVNW_FLAGS:-} package -DskipTests
+./mvnw -B -q ${MVNW_FLAGS:-} test-compile
+
+# The mock server is a test dependency, absent from the packaged app; take the version the app was built with.
+lib=target/quarkus-app/lib/main
+client_jar=$(ls "$lib"/io.fabric8.kubernetes-client-[0-9]*.jar)
+fabric8=${client_jar##*/io.fabric8.kubernetes-client-}
+fabric8=${fabric8%.jar}
+m2=${MAVEN_REPO:-$HOME/.m2/repository}
+mock_cp=""
+for a in kubernetes-server-mock mockwebserver; do
+  jar="$m2/io/fabric8/$a/$fabric8/$a-$fabric8.jar"
+  [ -f "$jar" ] || { echo "missing $jar (run ./mvnw test-compile online once)" >&2; exit 1; }
+  mock_cp="$mock_cp:$jar"
+done
+
+work=$(mktemp -d)
+mock_pid=""
+app_pid=""
+cleanup() {
+  [ -z "$app_pid" ] || kill "$app_pid" 2>/dev/null || true
+  [ -z "$mock_pid" ] || kill "$mock_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "loading $workloads workloads into the mock API server on :$mock_port ..."
+java -Xmx1g -cp "target/test-classes:target/classes:$lib/*$mock_cp" io.meshwarden.bench.MockApiServerMain \
+  "$mock_port" "$workloads" >"$work/mock.log" 2>&1 &
+mock_pid=$!
+until grep -q '^ready' "$work/mock.log"; do
+  if ! kill -0 "$mock_pid" 2>/dev/null; then
+    echo "the mock API server died:" >&2
+    tail -20 "$work/mock.log" >&2
+    exit 1
+  fi
+  sleep 1
+done
+grep '^ready' "$work/mock.log"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# kB from /proc/PID/status to MiB with one decimal
+status_mib() { awk -v k="$2:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "-"; }
+counts_json() { curl -sf "http://localhost:$counts_port/counts"; }
+total_of() { grep -o '"total":[0-9]*' <<<"$1" | cut -d: -f2; }
+reset_counts() { curl -sf -X POST "http://localhost:$counts_port/reset" >/dev/null; }
+
+rows=()
+notes=()
+for opts in "${settings[@]}"; do
+  label=${opts:-default}
+  store="$work/store-$RANDOM"
+  log="$work/app-$RANDOM.log"
+  start=$(now_ms)
+  # Unquoted $opts: it holds several JVM options, or none.
+  # shellcheck disable=SC2086
+  java $opts -Dquarkus.http.port="$app_port" \
+    -Dquarkus.kubernetes-client.api-server-url="http://localhost:$mock_port" \
+    -Dquarkus.kubernetes-client.trust-certs=true \
+    -Dmeshwarden.cluster.enabled=true -Dmeshwarden.audit.enabled=false -Dmeshwarden.enforce.enabled=false \
+    -Dmeshwarden.leader-election.enabled=false -Dmeshwarden.store.dir="$store" \
+    -Dmeshwarden.gitops.dir="$PWD/examples/policies" \
+    -jar target/quarkus-app/quarkus-run.jar >"$log" 2>&1 &
+  app_pid=$!
+  ready=""
+  for _ in $(seq 1 1200); do
+    if curl -sf "http://localhost:$app_port/q/health/ready" >/dev/null 2>&1; then
+      ready=$(($(now_ms) - start))
+      break
+    fi
+    kill -0 "$app_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [ -z "$ready" ]; then
+    rows+=("$(printf '%-28s %s' "$label" "did not become ready; log: $(grep -m1 -E 'ERROR|Exception|Error' "$log")")")
+    kill "$app_pid" 2>/dev/null || true
+    wait "$app_pid" 2>/dev/null || true
+    app_pid=""
+    continue
+  fi
+  rss_start=$(status_mib "$app_pid" VmRSS)
+  policies=$(curl -sf "http://localhost:$app_port/api/v1/policies" | grep -o '"kind":"MeshPolicy"' | wc -l)
+
+  # Writing 5 to clear_refs resets VmHWM to the current RSS, so the peak is that of the cycle, not of start-up.
+  hwm_scope=cycle
+  echo 5 >"/proc/$app_pid/clear_refs" 2>/dev/null || hwm_scope=lifetime
+
+  reset_counts
+  t=$(now_ms)
+  audit_code=$(curl -s -o "$work/audit.json" -w '%{http_code}' -X POST "http://localhost:$app_port/api/v1/audits")
+  audit_ms=$(($(now_ms) - t))
+  audit_counts=$(counts_json)
+  audit_reqs=$(total_of "$audit_counts")
+  audit_findings=$(grep -o '"findings" *: *[0-9][0-9]*' "$work/audit.json" | head -1 | grep -o '[0-9]*$' || true)
+
+  reset_counts
+  t=$(now_ms)
+  run_code=$(curl -s -o "$work/run.json" -w '%{http_code}' -X POST "http://localhost:$app_port/api/v1/runs?dryRun=true")
+  run_ms=$(($(now_ms) - t))
+  run_counts=$(counts_json)
+  run_reqs=$(total_of "$run_counts")
+  run_outcome=$(grep -o '"outcome" *: *"[^"]*"' "$work/run.json" | head -1 | sed 's/.*"\([^"]*\)"$/\1/' || true)
+
+  peak=$(status_mib "$app_pid" VmHWM)
+  rss_end=$(status_mib "$app_pid" VmRSS)
+  oom=$(grep -c 'OutOfMemoryError' "$log" || true)
+  result=ok
+  { [ "$audit_code" = 200 ] && [[ "$run_code" == 20[12] ]] && [ "$oom" = 0 ]; } || result=FAILED
+  [ "$oom" = 0 ] || result="FAILED (OutOfMemoryError)"
+  rows+=("$(printf '%-28s %8s %10s %11s %9s %10s %6s %8s %10s %6s %8s  %s' "$label" "$ready" "$rss_start" \
+    "$peak" "$rss_end" "$audit_code/${audit_ms}" "${audit_reqs:-?}" "${audit_findings:--}" \
+    "$run_code/${run_ms}" "${run_reqs:-?}" "${run_outcome:--}" "$result")")
+  [ "$policies" = 5 ] || notes+=("$label: $policies policies loaded, expected 5")
+  [ "$hwm_scope" = cycle ] || notes+=("$label: cannot reset VmHWM; the peak includes start-up")
+  if [ "$result" = ok ] && [ -z "${breakdown:-}" ]; then
+    breakdown="$label: audit $audit_counts"$'\n'"$label: dry run $run_counts"
+  fi
+  if [ "$result" != ok ]; then
+    notes+=("$label: $(grep -m1 -E 'OutOfMemoryError|ERROR' "$log" || echo "audit HTTP $audit_code, run HTTP $run_code")")
+  fi
+  kill "$app_pid" 2>/dev/null || true
+  wait "$app_pid" 2>/dev/null || true
+  app_pid=""
+done
+
+echo
+echo "Meshwarden JVM, $workloads workloads ($(grep -o '[0-9]* objects' "$work/mock.log")), 5 example policies;" \
+  "MiB; ms; requests counted at the mock API server"
+printf '%-28s %8s %10s %11s %9s %10s %6s %8s %10s %6s %8s  %s\n' "JVM options" "ready" "RSS start" \
+  "peak cycle" "RSS end" "audit" "reqs" "findings" "dry run" "reqs" "outcome" "result"
+printf '%s\n' "${rows[@]}"
+for n in "${notes[@]+"${notes[@]}"}"; do echo "note: $n"; done
+echo "audit/dry run columns: HTTP status/duration in ms; peak cycle = VmHWM after resetting it once ready"
+[ -z "${breakdown:-}" ] || { echo "requests by method and path:"; echo "$breakdown"; }
