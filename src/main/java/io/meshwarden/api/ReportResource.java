@@ -39,9 +39,20 @@ public class ReportResource {
             + "cost summary and notes of the latest audit")
     @APIResponse(responseCode = "200", description = "The report")
     @APIResponse(responseCode = "404", description = "No audit has completed yet")
-    public ObjectNode latest() {
-        return ReportDocuments.report(require());
+    public ObjectNode latest(
+            @org.eclipse.microprofile.openapi.annotations.parameters.Parameter(description = "First finding")
+            @jakarta.ws.rs.QueryParam("offset") @jakarta.ws.rs.DefaultValue("0") int offset,
+            @org.eclipse.microprofile.openapi.annotations.parameters.Parameter(description = "Findings per page "
+                    + "(at most " + MAX_PAGE + "); the answer has a page object when it is not all of them")
+            @jakarta.ws.rs.QueryParam("limit") @jakarta.ws.rs.DefaultValue("1000") int limit) {
+        if (offset < 0 || limit < 1 || limit > MAX_PAGE) {
+            throw ApiException.badRequest("query/" + (offset < 0 ? "offset" : "limit"), offset < 0
+                    ? "must not be negative" : "must be between 1 and " + MAX_PAGE);
+        }
+        return ReportDocuments.report(require(), offset, limit);
     }
+
+    static final int MAX_PAGE = 5000;
 
     @GET
     @Path("/reports/latest/policies/{name}")
@@ -65,12 +76,16 @@ public class ReportResource {
     @POST
     @Path("/audits")
     @Operation(summary = "Run an audit now", description = "Reads the live cluster, evaluates every policy and "
-            + "publishes the report; answers with it")
-    @APIResponse(responseCode = "200", description = "The new report")
+            + "publishes the report; answers with its summary (the findings are at /api/v1/reports/latest)")
+    @APIResponse(responseCode = "200", description = "The new report's summary, cost and notes; Location names the "
+            + "report")
     @APIResponse(responseCode = "409", description = "An audit is already running")
     @APIResponse(responseCode = "503", description = "No cluster is configured")
-    public ObjectNode auditNow() {
-        return ReportDocuments.report(audits.runNow());
+    public jakarta.ws.rs.core.Response auditNow() {
+        ObjectNode doc = ReportDocuments.report(audits.runNow(), 0, 0);
+        doc.remove("findings");
+        doc.remove("page");
+        return jakarta.ws.rs.core.Response.ok(doc).location(java.net.URI.create("/api/v1/reports/latest")).build();
     }
 
     private Report require() {

@@ -22,7 +22,21 @@ public final class ReportDocuments {
     }
 
     public static ObjectNode report(Report report) {
-        ObjectNode root = findings(report.result().findings(), report.result().summary());
+        return report(report, 0, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The report with one page of its findings (in their stable order). A big cluster has tens of thousands of
+     * findings; a page keeps answers and the memory that builds them bounded.
+     */
+    public static ObjectNode report(Report report, int offset, int limit) {
+        List<Finding> all = report.result().findings();
+        int from = Math.min(Math.max(0, offset), all.size());
+        int to = (int) Math.min((long) from + Math.max(0, limit), all.size());
+        ObjectNode root = findings(all.subList(from, to), report.result().summary());
+        if (from > 0 || to < all.size()) {
+            root.putObject("page").put("offset", from).put("limit", limit).put("total", all.size());
+        }
         root.put("generatedAt", report.generatedAt().toString());
         root.put("source", report.source());
         root.put("policies", report.policies());

@@ -79,10 +79,19 @@ class ReportApiTest {
         }
 
         given().post("/api/v1/audits").then().statusCode(200)
+                .header("Location", org.hamcrest.Matchers.endsWith("/api/v1/reports/latest"))
                 .body("source", equalTo("cluster"))
                 .body("summary.findings", greaterThan(0))
+                .body("findings", org.hamcrest.Matchers.nullValue());
+        given().get("/api/v1/reports/latest").then().statusCode(200)
                 .body("findings.rule", hasItem("ha-deployment-replicas"))
                 .body("findings.resource.name", hasItem("nightly"));
+        int total = given().get("/api/v1/reports/latest").path("summary.findings");
+        given().queryParam("limit", 1).queryParam("offset", 1).get("/api/v1/reports/latest").then().statusCode(200)
+                .body("findings.size()", equalTo(1)).body("page.total", equalTo(total))
+                .body("page.offset", equalTo(1));
+        given().queryParam("limit", 0).get("/api/v1/reports/latest").then().statusCode(400)
+                .body("violations[0].field", equalTo("query/limit"));
 
         GenericKubernetesResource batchReport = k.genericKubernetesResources("wgpolicyk8s.io/v1alpha2", "PolicyReport")
                 .inNamespace("batch").withName("meshwarden").get();
