@@ -2,33 +2,25 @@ package io.meshwarden.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.fabric8.mockwebserver.http.Dispatcher;
-import io.fabric8.mockwebserver.http.MockResponse;
-import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.meshwarden.testing.PagingCrudDispatcher;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -58,7 +50,7 @@ public final class MockApiServerMain {
         int workloads = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
         MOCK_LOG.setLevel(Level.WARNING);
 
-        MockPagingDispatcher dispatcher = new MockPagingDispatcher();
+        PagingCrudDispatcher dispatcher = new PagingCrudDispatcher();
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 dispatcher, false);
         server.init(InetAddress.getLoopbackAddress(), port);
@@ -74,12 +66,12 @@ public final class MockApiServerMain {
             objects.parallelStream().forEach(o -> client.resource(o.toString()).create());
             loaded = objects.size();
         }
-        dispatcher.reset();
+        dispatcher.clearRequests();
 
         HttpServer counts = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port + 1), 0);
-        counts.createContext("/counts", exchange -> reply(exchange, dispatcher.countsJson()));
+        counts.createContext("/counts", exchange -> reply(exchange, countsJson(dispatcher.requests())));
         counts.createContext("/reset", exchange -> {
-            dispatcher.reset();
+            dispatcher.clearRequests();
             reply(exchange, "{}");
         });
         counts.start();
@@ -116,106 +108,17 @@ public final class MockApiServerMain {
         }
     }
 
-    /**
-     * The CRUD mock ignores {@code limit} and {@code continue}; this pages its answers with offsets as continue
-     * tokens (its order is stable) and leaves apiVersion and kind out of built-in list items, as the API server does.
-     * The full list is rendered once and cached until the next write: re-rendering 8k Deployments for each of 16
-     * pages would make the mock, not the app, the bottleneck of the measurement.
-     */
-    static final class MockPagingDispatcher extends Dispatcher {
-        private final KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
-        private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
-        private final Map<String, ObjectNode> lists = new ConcurrentHashMap<>();
-
-        void reset() {
-            counts.clear();
+    /** Requests by method and path (query left out), as {"total": N, "requests": {...}}. */
+    static String countsJson(List<String> requests) {
+        Map<String, Long> sorted = new TreeMap<>();
+        for (String r : requests) {
+            int q = r.indexOf('?');
+            sorted.merge(q < 0 ? r : r.substring(0, q), 1L, Long::sum);
         }
-
-        String countsJson() {
-            Map<String, Long> sorted = new TreeMap<>();
-            counts.forEach((k, v) -> sorted.put(k, v.get()));
-            ObjectNode out = JSON.createObjectNode();
-            out.put("total", sorted.values().stream().mapToLong(Long::longValue).sum());
-            ObjectNode by = out.putObject("requests");
-            sorted.forEach(by::put);
-            return out.toString();
-        }
-
-        @Override
-        public MockResponse dispatch(RecordedRequest request) {
-            String path = request.getPath();
-            int q = path.indexOf('?');
-            String bare = q < 0 ? path : path.substring(0, q);
-            counts.computeIfAbsent(request.getMethod() + " " + bare, k -> new AtomicLong()).incrementAndGet();
-            if (!"GET".equals(request.getMethod())) {
-                lists.clear();
-                return crud.dispatch(request);
-            }
-            Map<String, String> query = query(q < 0 ? "" : path.substring(q + 1));
-            if (!query.containsKey("limit") || query.containsKey("watch")) {
-                return crud.dispatch(request);
-            }
-            try {
-                String token = query.get("continue");
-                String key = bare + "?" + query.getOrDefault("labelSelector", "") + "&"
-                        + query.getOrDefault("fieldSelector", "");
-                ObjectNode full = lists.get(key);
-                if (full == null || token == null) {
-                    MockResponse response = crud.dispatch(request);
-                    if (response.code() != 200) {
-                        return response;
-                    }
-                    JsonNode body = JSON.readTree(response.getBody().getBytes());
-                    if (!body.isObject() || !body.path("items").isArray()) {
-                        return response;
-                    }
-                    full = (ObjectNode) body;
-                    lists.put(key, full);
-                }
-                ArrayNode items = (ArrayNode) full.get("items");
-                int limit = Integer.parseInt(query.get("limit"));
-                int from = token == null ? 0 : Integer.parseInt(token);
-                int to = Math.min(items.size(), from + limit);
-                boolean builtIn = !bare.contains("istio.io/");
-                ArrayNode page = JSON.createArrayNode();
-                for (int i = from; i < to; i++) {
-                    ObjectNode item = (ObjectNode) items.get(i);
-                    if (builtIn) {
-                        item = item.deepCopy();
-                        item.remove("apiVersion");
-                        item.remove("kind");
-                    }
-                    page.add(item);
-                }
-                ObjectNode out = JSON.createObjectNode();
-                out.put("apiVersion", full.path("apiVersion").asText("v1"));
-                out.put("kind", full.path("kind").asText("List"));
-                ObjectNode meta = out.putObject("metadata");
-                meta.put("resourceVersion", full.path("metadata").path("resourceVersion").asText(""));
-                if (to < items.size()) {
-                    meta.put("continue", String.valueOf(to));
-                    meta.put("remainingItemCount", items.size() - to);
-                }
-                out.set("items", page);
-                return new MockResponse().setResponseCode(200).setHeader("Content-Type", "application/json")
-                        .setBody(JSON.writeValueAsString(out));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        private static Map<String, String> query(String raw) {
-            Map<String, String> out = new HashMap<>();
-            if (raw.isEmpty()) {
-                return out;
-            }
-            for (String pair : raw.split("&")) {
-                int eq = pair.indexOf('=');
-                String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-                String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-                out.put(key, value);
-            }
-            return out;
-        }
+        ObjectNode out = JSON.createObjectNode();
+        out.put("total", requests.size());
+        ObjectNode by = out.putObject("requests");
+        sorted.forEach(by::put);
+        return out.toString();
     }
 }

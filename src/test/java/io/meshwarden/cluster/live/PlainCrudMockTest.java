@@ -1,5 +1,6 @@
 package io.meshwarden.cluster.live;
 
+import io.meshwarden.testing.PagingCrudDispatcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 

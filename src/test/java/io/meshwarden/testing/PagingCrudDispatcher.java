@@ -1,4 +1,4 @@
-package io.meshwarden.cluster.live;
+package io.meshwarden.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,11 +22,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The fabric8 CRUD mock ignores {@code limit} and {@code continue} (and field selectors), so this wraps it to page
- * list answers the way the API server does, and to inject failures. Offsets serve as continue tokens: the CRUD store
+ * list answers the way the API server does, and to inject failures. Shared by the live reader's tests and the
+ * benchmark's mock API server. Offsets serve as continue tokens: the CRUD store
  * answers in a stable order. Paged answers also drop the items' apiVersion and kind for built-in kinds, as the real
  * API server does and the mock does not.
  */
-final class PagingCrudDispatcher extends Dispatcher {
+public final class PagingCrudDispatcher extends Dispatcher {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesCrudDispatcher crud = new KubernetesCrudDispatcher();
@@ -36,29 +37,34 @@ final class PagingCrudDispatcher extends Dispatcher {
     /** Collection paths whose continue tokens expire after the first page. */
     private final Set<String> expiring = ConcurrentHashMap.newKeySet();
     private volatile boolean paging = true;
+    /**
+     * Full lists rendered by the CRUD store, kept for the following pages until the next write: re-rendering
+     * thousands of objects for every page would make the mock, not the client, the cost being measured.
+     */
+    private final Map<String, JsonNode> lists = new ConcurrentHashMap<>();
 
-    void paging(boolean on) {
+    public void paging(boolean on) {
         paging = on;
     }
 
-    void fail(String collectionPath, int code) {
+    public void fail(String collectionPath, int code) {
         failures.put(collectionPath, code);
     }
 
-    void expireContinueTokens(String collectionPath) {
+    public void expireContinueTokens(String collectionPath) {
         expiring.add(collectionPath);
     }
 
-    void clearRequests() {
+    public void clearRequests() {
         requests.clear();
     }
 
     /** "GET /apis/apps/v1/deployments?limit=10", URL-decoded, in arrival order. */
-    List<String> requests() {
+    public List<String> requests() {
         return List.copyOf(requests);
     }
 
-    List<String> gets(String collectionPath) {
+    public List<String> gets(String collectionPath) {
         List<String> out = new ArrayList<>();
         for (String r : requests) {
             if (r.startsWith("GET " + collectionPath + "?") || r.equals("GET " + collectionPath)) {
@@ -76,6 +82,7 @@ final class PagingCrudDispatcher extends Dispatcher {
         String bare = q < 0 ? path : path.substring(0, q);
         Map<String, String> query = query(q < 0 ? "" : path.substring(q + 1));
         if (!"GET".equals(request.getMethod())) {
+            lists.clear();
             return crud.dispatch(request);
         }
         Integer failure = failures.get(bare);
@@ -87,14 +94,23 @@ final class PagingCrudDispatcher extends Dispatcher {
             return status(410, "The provided continue parameter is too old to display a consistent list result.",
                     "inconsistent-" + token.substring("off-".length()));
         }
-        MockResponse full = crud.dispatch(request);
-        if (!paging || !query.containsKey("limit") || full.code() != 200) {
-            return full;
+        if (!paging || !query.containsKey("limit")) {
+            return crud.dispatch(request);
         }
         try {
-            JsonNode body = JSON.readTree(full.getBody().getBytes());
-            if (!body.isObject() || !body.path("items").isArray()) {
-                return full;
+            String key = bare + "?" + query.getOrDefault("labelSelector", "") + "&"
+                    + query.getOrDefault("fieldSelector", "");
+            JsonNode body = token == null ? null : lists.get(key);
+            if (body == null) {
+                MockResponse full = crud.dispatch(request);
+                if (full.code() != 200) {
+                    return full;
+                }
+                body = JSON.readTree(full.getBody().getBytes());
+                if (!body.isObject() || !body.path("items").isArray()) {
+                    return full;
+                }
+                lists.put(key, body);
             }
             ArrayNode items = (ArrayNode) body.get("items");
             int limit = Integer.parseInt(query.get("limit"));
@@ -111,7 +127,12 @@ final class PagingCrudDispatcher extends Dispatcher {
                 }
                 page.add(item);
             }
-            ObjectNode out = ((ObjectNode) body).deepCopy();
+            ObjectNode out = JSON.createObjectNode();
+            body.fields().forEachRemaining(e -> {
+                if (!e.getKey().equals("items")) {
+                    out.set(e.getKey(), e.getValue().deepCopy());
+                }
+            });
             out.set("items", page);
             JsonNode m = out.get("metadata");
             ObjectNode meta = m instanceof ObjectNode ? (ObjectNode) m : out.putObject("metadata");
@@ -145,9 +166,10 @@ final class PagingCrudDispatcher extends Dispatcher {
                 .setBody(status.toString());
     }
 
+    /** The query string's parameters, URL-decoded, in order. */
     private static Map<String, String> query(String raw) {
         Map<String, String> out = new LinkedHashMap<>();
-        if (raw.isEmpty()) {
+        if (raw == null || raw.isEmpty()) {
             return out;
         }
         for (String pair : raw.split("&")) {
