@@ -133,9 +133,17 @@ public interface MeshwardenConfig {
     }
 
     interface Store {
+        /** file: the embedded store (a directory). kubernetes: MeshPolicy resources in the cluster. */
+        @WithDefault("file")
+        StoreType type();
+
         /** Directory of the embedded file store, one YAML file per policy. */
         @WithDefault("policies")
         Path dir();
+    }
+
+    enum StoreType {
+        file, kubernetes
     }
 
     interface Gitops {

@@ -78,6 +78,9 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         if (e instanceof StoreException.ManagedElsewhere) {
             return problem(409, "managed-by-gitops", "Managed by GitOps", e.getMessage(), null);
         }
+        if (e instanceof StoreException.Rejected) {
+            return problem(422, "rejected-by-store", "Rejected by the store", e.getMessage(), null);
+        }
         LOG.error("store unavailable", e);
         return problem(503, "store-unavailable", "Store unavailable", e.getMessage(), null);
     }

@@ -2,6 +2,8 @@ package io.meshwarden.api;
 
 import io.meshwarden.gitops.GitOpsSource;
 import io.meshwarden.store.FilePolicyStore;
+import io.meshwarden.store.KubernetesPolicyStore;
+import io.meshwarden.store.PolicyStore;
 import io.meshwarden.store.PolicyCatalog;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -23,7 +25,13 @@ public class SourcesResource {
     public record SourcesReport(StoreStatus store, GitOpsStatus gitops, List<NameConflict> conflicts) {
     }
 
-    public record StoreStatus(String directory, boolean ready, int policies, List<FilePolicyStore.LoadError> errors) {
+    /**
+     * @param directory the file store's directory; null for the kubernetes store
+     * @param error why the store is not ready, when it is not and the reason is known
+     * @param errors stored policies that are not served (a file, or a MeshPolicy resource by name)
+     */
+    public record StoreStatus(String type, String location, String directory, boolean ready, String error,
+            int policies, List<PolicyStore.LoadError> errors) {
     }
 
     public record GitOpsStatus(boolean enabled, String directory, boolean ready, Instant lastScan, String error,
@@ -45,9 +53,11 @@ public class SourcesResource {
             + "line, field, reason) and conflicts between names defined in several places")
     @APIResponse(responseCode = "200", description = "The report")
     public SourcesReport sources() {
-        FilePolicyStore store = catalog.store();
-        StoreStatus storeStatus = new StoreStatus(store.directory().toString(), catalog.storeReady(),
-                store.list().size(), store.loadErrors());
+        PolicyStore store = catalog.store();
+        String directory = store instanceof FilePolicyStore f ? f.directory().toString() : null;
+        String error = store instanceof KubernetesPolicyStore k ? k.notReadyReason() : null;
+        StoreStatus storeStatus = new StoreStatus(store.type(), store.location(), directory, catalog.storeReady(),
+                error, store.list().size(), store.loadErrors());
         GitOpsStatus gitStatus = catalog.gitops().map(g -> new GitOpsStatus(true, g.root().toString(),
                 catalog.gitopsReady(), g.lastScan(), g.scanError(), g.policies().size(), g.files()))
                 .orElse(new GitOpsStatus(false, null, true, null, null, 0, List.of()));

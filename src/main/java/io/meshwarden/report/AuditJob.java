@@ -18,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
@@ -91,6 +93,17 @@ public class AuditJob {
         }
     }
 
+    /** Each stored policy's findings go to its status (MeshPolicy resources); failing that never fails the audit. */
+    private void recordStatus(Report report) {
+        try {
+            Map<String, Integer> byPolicy = new HashMap<>();
+            report.result().findings().forEach(f -> byPolicy.merge(f.policy(), 1, Integer::sum));
+            catalog.recordEvaluation(byPolicy, report.generatedAt());
+        } catch (RuntimeException e) {
+            LOG.warnf("policy status not written: %s", e.getMessage());
+        }
+    }
+
     /** One read of the cluster and what the policies make of it; enforcement plans from the same data. */
     public record LiveEvaluation(List<MeshPolicy> policies, ClusterSnapshot snapshot, EvaluationResult result,
             Report report) {
@@ -126,6 +139,7 @@ public class AuditJob {
                     Report.chartsOf(read.snapshot()));
             latest.publish(report);
             writePolicyReports(report);
+            recordStatus(report);
             successes.increment();
             LOG.infof("audit: %d policies, %d findings, score %.1f%%, %d API requests", policies.size(),
                     result.summary().findings(), result.summary().score(), read.requests());

@@ -24,16 +24,14 @@ import java.util.function.LongConsumer;
  * The embedded policy store: one canonical YAML file per policy in one directory. Writes are serialized and
  * durable (see {@link AtomicFiles}) before they are acknowledged; reads are served from memory.
  */
-public final class FilePolicyStore {
-    /** A file in the directory that could not be loaded; it is left in place for a person to fix. */
-    public record LoadError(String file, String reason) {
-    }
+public final class FilePolicyStore implements PolicyStore {
 
     private final Path dir;
     private final ResourceVersionClock clock;
     private final LongConsumer writeNanos;
     private final Map<String, MeshPolicy> policies = new ConcurrentHashMap<>();
     private volatile List<LoadError> loadErrors = List.of();
+    private volatile boolean loadedOnce;
     private final Object writeLock = new Object();
 
     public FilePolicyStore(Path dir, ResourceVersionClock clock, LongConsumer writeNanos) {
@@ -46,7 +44,18 @@ public final class FilePolicyStore {
         return dir;
     }
 
+    @Override
+    public String location() {
+        return dir.toString();
+    }
+
+    @Override
+    public String type() {
+        return "file";
+    }
+
     /** Reads the directory; removes temp files left by a crash (they were never acknowledged). */
+    @Override
     public void load() throws IOException {
         Files.createDirectories(dir);
         List<LoadError> errors = new ArrayList<>();
@@ -81,7 +90,13 @@ public final class FilePolicyStore {
             policies.putAll(loaded);
             errors.sort(Comparator.comparing(LoadError::file));
             loadErrors = List.copyOf(errors);
+            loadedOnce = true;
         }
+    }
+
+    @Override
+    public boolean ready() {
+        return loadedOnce;
     }
 
     private static MeshPolicy readFile(Path file) {
@@ -103,20 +118,24 @@ public final class FilePolicyStore {
                 node.path("creationTimestamp").asText(null)));
     }
 
+    @Override
     public List<LoadError> loadErrors() {
         return loadErrors;
     }
 
+    @Override
     public List<MeshPolicy> list() {
         List<MeshPolicy> out = new ArrayList<>(policies.values());
         out.sort(Comparator.comparing(MeshPolicy::name));
         return out;
     }
 
+    @Override
     public Optional<MeshPolicy> get(String name) {
         return Optional.ofNullable(policies.get(name));
     }
 
+    @Override
     public MeshPolicy create(MeshPolicy policy) {
         synchronized (writeLock) {
             if (policies.containsKey(policy.name())) {
@@ -130,10 +149,8 @@ public final class FilePolicyStore {
         }
     }
 
-    /**
-     * Replaces a policy. {@code expectedVersion} (from the body or If-Match) must match when given; a write that
-     * changes nothing keeps the current version and touches no file.
-     */
+    /** A write that changes nothing touches no file. */
+    @Override
     public MeshPolicy update(MeshPolicy policy, String expectedVersion, boolean viaIfMatch) {
         synchronized (writeLock) {
             MeshPolicy current = policies.get(policy.name());
@@ -144,12 +161,12 @@ public final class FilePolicyStore {
             if (expectedVersion != null && !expectedVersion.equals(currentRv)) {
                 throw new StoreException.Conflict(policy.name(), expectedVersion, currentRv, viaIfMatch);
             }
+            if (PolicyStore.sameContent(current, policy)) {
+                return current;
+            }
             PolicyMetadata cm = current.metadata();
             PolicyMetadata nm = policy.metadata();
             boolean specChanged = !Objects.equals(current.spec(), policy.spec());
-            if (!specChanged && cm.labels().equals(nm.labels()) && cm.annotations().equals(nm.annotations())) {
-                return current;
-            }
             long generation = specChanged ? cm.generation() + 1 : cm.generation();
             MeshPolicy stored = policy.withMetadata(nm.withVersion(String.valueOf(clock.next()), generation,
                     cm.creationTimestamp()));
@@ -158,6 +175,7 @@ public final class FilePolicyStore {
         }
     }
 
+    @Override
     public MeshPolicy delete(String name, String expectedVersion, boolean viaIfMatch) {
         synchronized (writeLock) {
             MeshPolicy current = policies.get(name);

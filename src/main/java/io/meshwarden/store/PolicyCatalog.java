@@ -3,13 +3,15 @@ package io.meshwarden.store;
 import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.gitops.GitOpsSource;
 import io.meshwarden.policy.MeshPolicy;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -39,36 +41,50 @@ public class PolicyCatalog {
     public record Shadowed(String name, String gitopsFile) {
     }
 
-    private final FilePolicyStore store;
+    private final PolicyStore store;
     private final GitOpsSource gitops;
-    private volatile boolean storeLoaded;
     private volatile boolean gitopsLoaded;
 
-    public PolicyCatalog(MeshwardenConfig config, MeterRegistry registry) {
+    public PolicyCatalog(MeshwardenConfig config, MeterRegistry registry, Instance<KubernetesClient> client) {
         ResourceVersionClock clock = new ResourceVersionClock();
-        Timer writes = Timer.builder("meshwarden.store.write").description("Durable policy writes (fsync included)")
-                .publishPercentileHistogram(false).register(registry);
-        this.store = new FilePolicyStore(config.store().dir(), clock, n -> writes.record(n, TimeUnit.NANOSECONDS));
+        if (config.store().type() == MeshwardenConfig.StoreType.kubernetes) {
+            this.store = new KubernetesPolicyStore(client.get());
+        } else {
+            Timer writes = Timer.builder("meshwarden.store.write")
+                    .description("Durable policy writes (fsync included)").publishPercentileHistogram(false)
+                    .register(registry);
+            this.store = new FilePolicyStore(config.store().dir(), clock, n -> writes.record(n,
+                    TimeUnit.NANOSECONDS));
+        }
         this.gitops = config.gitops().dir().map(d -> new GitOpsSource(d, clock)).orElse(null);
         try {
             store.load();
-            storeLoaded = true;
-            store.loadErrors().forEach(e -> LOG.warnf("store file %s not loaded: %s", e.file(), e.reason()));
-        } catch (IOException e) {
-            // Not ready until the directory is readable; the scheduled job retries.
-            LOG.errorf("cannot load policy store %s: %s", store.directory(), e.getMessage());
+            store.loadErrors().forEach(e -> LOG.warnf("stored policy %s not loaded: %s", e.file(), e.reason()));
+        } catch (IOException | RuntimeException e) {
+            // Not ready until the store is readable; the scheduled job retries.
+            LOG.errorf("cannot load policy store %s: %s", store.location(), e.getMessage());
         }
         pollGitOps();
+    }
+
+    @PreDestroy
+    void close() {
+        if (store instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.debugf("closing the policy store: %s", e.getMessage());
+            }
+        }
     }
 
     @Scheduled(every = "${meshwarden.gitops.poll-interval:2s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
             delayed = "1s")
     void pollGitOps() {
-        if (!storeLoaded) {
+        if (!store.ready()) {
             try {
                 store.load();
-                storeLoaded = true;
-            } catch (IOException | UncheckedIOException e) {
+            } catch (IOException | RuntimeException e) {
                 LOG.debugf("store still unavailable: %s", e.getMessage());
             }
         }
@@ -84,14 +100,14 @@ public class PolicyCatalog {
     }
 
     public boolean storeReady() {
-        return storeLoaded;
+        return store.ready();
     }
 
     public boolean gitopsReady() {
         return gitopsLoaded;
     }
 
-    public FilePolicyStore store() {
+    public PolicyStore store() {
         return store;
     }
 
@@ -139,6 +155,21 @@ public class PolicyCatalog {
     public void delete(String name, String expectedVersion, boolean viaIfMatch) {
         guardGitOps(name);
         store.delete(name, expectedVersion, viaIfMatch);
+    }
+
+    /**
+     * Hands the last audit's findings to the store, for the policies it serves (a GitOps policy of the same name
+     * shadows a stored one, and its findings are not the stored one's).
+     */
+    public void recordEvaluation(Map<String, Integer> findingsByPolicy, java.time.Instant at) {
+        Map<String, GitOpsSource.Entry> git = gitPolicies();
+        Map<String, Integer> own = new java.util.TreeMap<>();
+        for (MeshPolicy p : store.list()) {
+            if (!git.containsKey(p.name())) {
+                own.put(p.name(), findingsByPolicy.getOrDefault(p.name(), 0));
+            }
+        }
+        store.recordEvaluation(own, at);
     }
 
     private void guardGitOps(String name) {

@@ -3,7 +3,7 @@ package io.meshwarden.store;
 /** Why a store operation was refused; each maps to one HTTP status in the API. */
 public abstract sealed class StoreException extends RuntimeException
         permits StoreException.NotFound, StoreException.AlreadyExists, StoreException.Conflict,
-        StoreException.ManagedElsewhere, StoreException.Unavailable {
+        StoreException.ManagedElsewhere, StoreException.Rejected, StoreException.Unavailable {
 
     StoreException(String message, Throwable cause) {
         super(message, cause);
@@ -46,6 +46,13 @@ public abstract sealed class StoreException extends RuntimeException
     public static final class ManagedElsewhere extends StoreException {
         public ManagedElsewhere(String name, String file) {
             super("policy '" + name + "' is managed by GitOps file '" + file + "'; change it in git", null);
+        }
+    }
+
+    /** The backing store refused the document (the API server's own validation: CRD schema, admission). */
+    public static final class Rejected extends StoreException {
+        public Rejected(String message) {
+            super(message, null);
         }
     }
 

@@ -66,7 +66,8 @@ class KustomizeTest {
             "cluster sailoperator.io/istios get", "cluster sailoperator.io/istios list",
             "cluster install.istio.io/istiooperators get", "cluster install.istio.io/istiooperators list",
             "cluster meshwarden.io/meshpolicies get", "cluster meshwarden.io/meshpolicies list",
-            "cluster meshwarden.io/meshpolicies watch",
+            "cluster meshwarden.io/meshpolicies watch", "cluster meshwarden.io/meshpolicies create",
+            "cluster meshwarden.io/meshpolicies update", "cluster meshwarden.io/meshpolicies delete",
             "cluster meshwarden.io/meshpolicies/status get", "cluster meshwarden.io/meshpolicies/status update",
             ISTIO_NS + " core/configmaps get", ISTIO_NS + " core/configmaps list",
             NS + " coordination.k8s.io/leases create",
@@ -185,8 +186,12 @@ class KustomizeTest {
                             boolean event = r.equals("events") && v.equals("create");
                             boolean lease = r.equals("leases") && scope.equals(NS)
                                     && Set.of("create", "patch", "update").contains(v);
+                            // The policy store is MeshPolicy resources: writing them is policy management, not
+                            // enforcement, and audit-only keeps it.
+                            boolean policies = r.equals("meshpolicies")
+                                    && Set.of("create", "update", "delete").contains(v);
                             boolean status = r.equals("meshpolicies/status") && v.equals("update");
-                            assertTrue(event || lease || status, dir + ": " + name(role) + " grants " + v + " on "
+                            assertTrue(event || lease || policies || status, dir + ": " + name(role) + " grants " + v + " on "
                                     + r + " in " + scope);
                         }
                     }
@@ -215,14 +220,16 @@ class KustomizeTest {
             assertFalse(env(deployment(docs)).containsKey("MESHWARDEN_HELM_PATCH_OWNERS"), dir);
             assertEquals("true", env(deployment(docs)).get("MESHWARDEN_AUDIT_POLICY_REPORTS"), dir);
         }
-        // Deletes are for undoing what a run created, and for Meshwarden's own stale reports, nothing else.
+        // Deletes are for undoing what a run created, for Meshwarden's own stale reports, and for policies deleted
+        // through the API (the kubernetes store), nothing else.
         for (String g : expected) {
             if (g.contains(" delete")) {
                 assertTrue(Set.of("cluster policy/poddisruptionbudgets delete",
                         "cluster networking.istio.io/envoyfilters delete",
                         "cluster telemetry.istio.io/telemetries delete",
                         "cluster wgpolicyk8s.io/policyreports delete [meshwarden]",
-                        "cluster wgpolicyk8s.io/clusterpolicyreports delete [meshwarden]").contains(g), g);
+                        "cluster wgpolicyk8s.io/clusterpolicyreports delete [meshwarden]",
+                        "cluster meshwarden.io/meshpolicies delete").contains(g), g);
             }
         }
     }
@@ -299,8 +306,7 @@ class KustomizeTest {
             assertTrue(volumes.get(mounts.get("/tmp")).has("emptyDir"), what + ": /tmp must be an emptyDir");
             Map<String, String> env = env(dep);
             assertEquals("/etc/meshwarden/policies", env.get("MESHWARDEN_GITOPS_DIR"), what);
-            assertEquals("/var/lib/meshwarden/policies", env.get("MESHWARDEN_STORE_DIR"), what);
-            assertTrue(volumes.get(mounts.get("/var/lib/meshwarden/policies")).has("emptyDir"), what);
+            assertEquals("kubernetes", env.get("MESHWARDEN_STORE_TYPE"), what);
             JsonNode gitops = volumes.get(mounts.get("/etc/meshwarden/policies"));
             assertEquals("meshwarden-gitops-policies", gitops.at("/configMap/name").asText(), what);
             assertEquals(1, ofKind(docs, "ConfigMap").stream()

@@ -13,12 +13,14 @@ import java.util.regex.Pattern;
  * Checks a document against a CRD's OpenAPI v3 schema the way the API server would for the keywords used in
  * {@code k8s/base/crd-meshpolicies.yaml}. Not a general validator: a schema keyword it does not know makes it throw,
  * so that adding one to the CRD cannot make the tests pass by being ignored. CEL rules
- * ({@code x-kubernetes-validations}) are not evaluated.
+ * ({@code x-kubernetes-validations}), {@code format} and the list-type markers (used by the status, which documents
+ * never carry) are not evaluated.
  */
 final class SchemaWalker {
     private static final Set<String> KNOWN = Set.of("type", "required", "enum", "properties", "additionalProperties",
             "items", "minimum", "maximum", "pattern", "maxLength", "minItems", "minProperties", "default",
-            "description", "anyOf", "x-kubernetes-int-or-string", "x-kubernetes-validations");
+            "description", "anyOf", "x-kubernetes-int-or-string", "x-kubernetes-validations", "format",
+            "x-kubernetes-list-type", "x-kubernetes-list-map-keys");
 
     private SchemaWalker() {
     }

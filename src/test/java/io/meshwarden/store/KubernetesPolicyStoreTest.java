@@ -1,0 +1,212 @@
+package io.meshwarden.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.meshwarden.policy.MeshPolicy;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The MeshPolicy store against the fabric8 mock API server in CRUD mode (it keeps objects and serves watches). */
+class KubernetesPolicyStoreTest {
+    private KubernetesMockServer server;
+    private KubernetesClient client;
+    private KubernetesPolicyStore store;
+
+    @BeforeEach
+    void start() {
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new KubernetesCrudDispatcher(), false);
+        server.init();
+        client = server.createClient(b -> b.editOrNewConfig().withRequestRetryBackoffLimit(0).endConfig());
+        store = new KubernetesPolicyStore(client);
+        store.load();
+        await("informer synced", store::ready);
+    }
+
+    @AfterEach
+    void stop() {
+        store.close();
+        client.close();
+        server.destroy();
+    }
+
+    private GenericKubernetesResource onServer(String name) {
+        return client.genericKubernetesResources(KubernetesPolicyStore.MESH_POLICIES).withName(name).get();
+    }
+
+    private JsonNode specOnServer(String name) {
+        return client.getKubernetesSerialization().convertValue(onServer(name).getAdditionalProperties()
+                .get("spec"), JsonNode.class);
+    }
+
+    private void external(String yaml) {
+        client.genericKubernetesResources(KubernetesPolicyStore.MESH_POLICIES).resource(
+                client.getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class)).create();
+    }
+
+    private static void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out waiting for: " + what);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail("interrupted");
+            }
+        }
+    }
+
+    @Test
+    void createWritesAResourceAndServesItWithTheServersVersion() {
+        MeshPolicy created = store.create(TestPolicies.tracing("sampling", "2"));
+        GenericKubernetesResource r = onServer("sampling");
+        assertEquals(r.getMetadata().getResourceVersion(), created.metadata().resourceVersion());
+        assertEquals("TraceSampling", specOnServer("sampling").path("type").asText());
+        assertEquals(created, store.get("sampling").orElseThrow(), "a client reads its own write at once");
+        assertThrows(StoreException.AlreadyExists.class, () -> store.create(TestPolicies.tracing("sampling", "3")));
+    }
+
+    @Test
+    void staleVersionsAreRefusedAndCurrentOnesWrite() {
+        MeshPolicy v1 = store.create(TestPolicies.tracing("ha", "2"));
+        MeshPolicy v2 = store.update(TestPolicies.tracing("ha", "3"), v1.metadata().resourceVersion(), true);
+        assertNotEquals(v1.metadata().resourceVersion(), v2.metadata().resourceVersion());
+        assertEquals(v2.metadata().resourceVersion(), onServer("ha").getMetadata().getResourceVersion());
+
+        StoreException.Conflict stale = assertThrows(StoreException.Conflict.class,
+                () -> store.update(TestPolicies.tracing("ha", "4"), v1.metadata().resourceVersion(), true));
+        assertTrue(stale.viaIfMatch());
+        assertEquals(v2.metadata().resourceVersion(), stale.current());
+        assertThrows(StoreException.Conflict.class,
+                () -> store.delete("ha", v1.metadata().resourceVersion(), false));
+        assertEquals(3, specOnServer("ha").at("/parameters/maxPercent").asInt(), "the refused writes changed nothing");
+
+        // No version given: the write goes on top of whatever is current.
+        MeshPolicy v3 = store.update(TestPolicies.tracing("ha", "5"), null, false);
+        assertEquals(5, specOnServer("ha").at("/parameters/maxPercent").asInt());
+
+        int before = server.getRequestCount();
+        MeshPolicy same = store.update(TestPolicies.tracing("ha", "5"), v3.metadata().resourceVersion(), false);
+        assertEquals(v3.metadata().resourceVersion(), same.metadata().resourceVersion(), "an unchanged write is a no-op");
+        assertEquals(1, server.getRequestCount() - before, "only the read that checks the version");
+
+        store.delete("ha", v3.metadata().resourceVersion(), true);
+        assertNull(onServer("ha"));
+        assertTrue(store.get("ha").isEmpty());
+        assertThrows(StoreException.NotFound.class, () -> store.delete("ha", null, false));
+        assertThrows(StoreException.NotFound.class, () -> store.update(TestPolicies.tracing("ha", "2"), null, false));
+    }
+
+    @Test
+    void policiesAppliedByOthersAppearChangeAndGoWithoutARestart() {
+        // What Argo CD or `kubectl apply` does: write the resource directly.
+        external("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata:
+                  name: no-sidecars-in-jobs
+                  labels: {team: platform}
+                spec:
+                  type: InjectionExclusion
+                  mode: enforce
+                """);
+        await("external create seen", () -> store.get("no-sidecars-in-jobs").isPresent());
+        MeshPolicy seen = store.get("no-sidecars-in-jobs").orElseThrow();
+        assertEquals("enforce", seen.spec().mode().wire());
+        assertEquals(Map.of("team", "platform"), seen.metadata().labels());
+        assertEquals(onServer("no-sidecars-in-jobs").getMetadata().getResourceVersion(),
+                seen.metadata().resourceVersion());
+
+        client.genericKubernetesResources(KubernetesPolicyStore.MESH_POLICIES).withName("no-sidecars-in-jobs")
+                .edit(r -> {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> spec = (Map<String, Object>) r.getAdditionalProperties().get("spec");
+                    spec.put("mode", "audit");
+                    return r;
+                });
+        await("external update seen",
+                () -> "audit".equals(store.get("no-sidecars-in-jobs").orElseThrow().spec().mode().wire()));
+
+        client.genericKubernetesResources(KubernetesPolicyStore.MESH_POLICIES).withName("no-sidecars-in-jobs")
+                .delete();
+        await("external delete seen", () -> store.get("no-sidecars-in-jobs").isEmpty());
+    }
+
+    @Test
+    void aResourceThatIsNotAValidPolicyIsReportedAndNotServed() {
+        // The CRD schema would stop this at a real server; the service must not trust that it was installed.
+        external("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata:
+                  name: sizing-without-requests
+                spec:
+                  type: ProxySizing
+                  mode: sometimes
+                """);
+        await("error recorded", () -> !store.loadErrors().isEmpty());
+        PolicyStore.LoadError error = store.loadErrors().get(0);
+        assertEquals("sizing-without-requests", error.file());
+        assertTrue(error.reason().contains("/spec/mode"), error.reason());
+        assertTrue(store.get("sizing-without-requests").isEmpty());
+        assertFalse(store.list().stream().anyMatch(p -> p.name().equals("sizing-without-requests")));
+        // Deleting it through the store is how it gets cleaned up.
+        assertNull(store.delete("sizing-without-requests", null, false));
+        await("error cleared", () -> store.loadErrors().isEmpty());
+    }
+
+    @Test
+    void statusCarriesTheLastFindingsAndIsOnlyWrittenWhenTheyChange() {
+        MeshPolicy p = store.create(TestPolicies.tracing("ha", "2"));
+        Instant first = Instant.parse("2026-11-24T10:00:00Z");
+        store.recordEvaluation(Map.of("ha", 3), first);
+        await("status seen", () -> store.get("ha").isPresent() && statusOf("ha").path("findings").asInt(-1) == 3);
+        JsonNode status = statusOf("ha");
+        assertEquals(p.metadata().generation(), status.path("observedGeneration").asLong());
+        JsonNode compliant = status.path("conditions").get(0);
+        assertEquals("Compliant", compliant.path("type").asText());
+        assertEquals("False", compliant.path("status").asText());
+        assertEquals("FindingsPresent", compliant.path("reason").asText());
+        assertEquals("2026-11-24T10:00:00Z", compliant.path("lastTransitionTime").asText());
+        assertEquals(2, specOnServer("ha").at("/parameters/maxPercent").asInt(), "the spec is untouched");
+        await("cache has the status", () -> store.get("ha").orElseThrow().metadata().resourceVersion()
+                .equals(onServer("ha").getMetadata().getResourceVersion()));
+
+        int before = server.getRequestCount();
+        store.recordEvaluation(Map.of("ha", 3), first.plusSeconds(300));
+        assertEquals(before, server.getRequestCount(), "unchanged findings: no write");
+
+        store.recordEvaluation(Map.of("ha", 0, "unknown-policy", 1), first.plusSeconds(600));
+        await("compliant", () -> statusOf("ha").path("findings").asInt(-1) == 0);
+        compliant = statusOf("ha").path("conditions").get(0);
+        assertEquals("True", compliant.path("status").asText());
+        assertEquals("2026-11-24T10:10:00Z", compliant.path("lastTransitionTime").asText());
+        assertNull(onServer("unknown-policy"), "no status is written for a policy the store does not hold");
+    }
+
+    private JsonNode statusOf(String name) {
+        Object status = onServer(name).getAdditionalProperties().get("status");
+        return client.getKubernetesSerialization().convertValue(status == null ? Map.of() : status, JsonNode.class);
+    }
+}
