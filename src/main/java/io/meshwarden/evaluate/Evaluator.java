@@ -4,6 +4,7 @@ import io.meshwarden.cluster.ClusterSnapshot;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Parameters;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -29,6 +30,7 @@ public final class Evaluator {
             }
         }
         findings.sort(Finding.ORDER);
+        compact(findings);
         Map<String, Integer> byType = new TreeMap<>();
         Map<String, Integer> byRule = new TreeMap<>();
         for (Finding f : findings) {
@@ -39,6 +41,30 @@ public final class Evaluator {
         Summary summary = new Summary(findings.size(), byType, byRule, evaluated, passed,
                 Summary.score(evaluated, passed));
         return new EvaluationResult(findings, ProxySizingRule.cost(sizing, snapshot), summary);
+    }
+
+    /**
+     * A published report holds every finding until the next audit, so their size is the service's heap: most
+     * findings of one rule carry equal remedy documents, references and strings (the same label patch for every
+     * CronJob), and sharing one instance of each cut the retained size per finding by more than half (see
+     * BENCHMARKS.md). Remedy patches are never mutated after this point (readers deep-copy before merging).
+     */
+    static void compact(List<Finding> findings) {
+        Map<Object, Object> shared = new HashMap<>();
+        for (int i = 0; i < findings.size(); i++) {
+            Finding f = findings.get(i);
+            Remedy r = f.remedy();
+            Remedy remedy = r == null ? null : share(shared, new Remedy(share(shared, r.target()), r.action(),
+                    share(shared, r.patch()), r.restartsPods(), share(shared, r.note())));
+            findings.set(i, new Finding(f.policy(), f.type(), share(shared, f.rule()), f.severity(),
+                    share(shared, f.resource()), share(shared, f.helmRelease()), share(shared, f.path()),
+                    share(shared, f.expected()), share(shared, f.actual()), f.message(), remedy));
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T share(Map<Object, Object> shared, T value) {
+        return value == null ? null : (T) shared.computeIfAbsent(value, v -> v);
     }
 
     /** One policy, dispatched on its parameters' type. */

@@ -27,7 +27,7 @@ public final class EvaluateBenchmark {
         System.out.printf("cpus visible to the JVM: %d, max heap: %d MiB%n", Runtime.getRuntime()
                 .availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
         System.out.println("workloads | namespaces | build ms | heap retained MiB | bytes/workload | eval ms median "
-                + "| eval ms min | eval ms max | findings");
+                + "| eval ms min | eval ms max | findings | findings retained MiB | bytes/finding");
         // Load and initialize every class once, so the first size's heap figure is not skewed by start-up garbage.
         Evaluator.evaluate(policies, SnapshotGenerator.snapshot(500, 10, 7));
         for (int n : sizes) {
@@ -60,15 +60,21 @@ public final class EvaluateBenchmark {
                 perType.append(String.format("  %s %.1f ms", policy.spec().type().name(), one[runs / 2]));
             }
             // Retained size = heap with the snapshot held minus heap once it is dropped (after full GCs each time).
+            // The findings (what a published report holds) the same way: with the result held, then dropped.
             result = null;
-            int findingsCount = Evaluator.evaluate(policies, snapshot).findings().size();
+            result = Evaluator.evaluate(policies, snapshot);
+            int findingsCount = result.findings().size();
+            long withResult = usedAfterGc();
+            java.lang.ref.Reference.reachabilityFence(result);
+            result = null;
             long with = usedAfterGc();
+            long findingsRetained = withResult - with;
             java.lang.ref.Reference.reachabilityFence(snapshot);
             snapshot = null;
             long retained = with - usedAfterGc();
-            System.out.printf("%d | %d | %d | %.1f | %d | %.1f | %.1f | %.1f | %d%n", n, namespaces, buildMs,
-                    retained / 1048576.0, retained / n, ms[runs / 2], ms[0], ms[runs - 1],
-                    findingsCount);
+            System.out.printf("%d | %d | %d | %.1f | %d | %.1f | %.1f | %.1f | %d | %.1f | %d%n", n, namespaces,
+                    buildMs, retained / 1048576.0, retained / n, ms[runs / 2], ms[0], ms[runs - 1],
+                    findingsCount, findingsRetained / 1048576.0, findingsRetained / Math.max(1, findingsCount));
             System.out.println("  median per policy type:" + perType);
         }
     }

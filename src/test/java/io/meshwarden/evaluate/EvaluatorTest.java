@@ -66,6 +66,31 @@ class EvaluatorTest {
     }
 
     @Test
+    void findingsShareEqualPartsWithoutChangingWhatTheySay() {
+        ClusterSnapshot s = snapshot(CLUSTER);
+        List<Finding> separate = new ArrayList<>();
+        for (MeshPolicy p : ALL) {
+            separate.addAll(Evaluator.evaluate(p, s).findings());
+        }
+        separate.sort(Finding.ORDER);
+        EvaluationResult r = Evaluator.evaluate(ALL, s);
+        assertEquals(separate, r.findings(), "sharing changes no value");
+        Map<com.fasterxml.jackson.databind.JsonNode, com.fasterxml.jackson.databind.JsonNode> firstOfEach =
+                new java.util.HashMap<>();
+        for (Finding f : r.findings()) {
+            if (f.remedy() == null || f.remedy().patch() == null) {
+                continue;
+            }
+            com.fasterxml.jackson.databind.JsonNode first = firstOfEach.putIfAbsent(f.remedy().patch(),
+                    f.remedy().patch());
+            if (first != null) {
+                assertTrue(first == f.remedy().patch(), "equal remedy documents are one instance: " + first);
+            }
+        }
+        assertTrue(firstOfEach.size() < r.findings().size(), "the fixture has findings with equal remedies");
+    }
+
+    @Test
     void summaryCountsAndScore() {
         ClusterSnapshot s = snapshot(CLUSTER);
         // istiod: 1 replica without HPA (fail) + PDB missing (fail); gateway: 2 replicas (pass) + PDB missing (fail).
