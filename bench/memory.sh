@@ -2,9 +2,11 @@
 # Memory and API-load benchmark of the packaged JVM app against a mock API server holding a synthetic cluster.
 # For each JVM setting: time to ready, RSS after start, peak RSS (VmHWM) during one audit plus one dry-run
 # enforcement cycle, and the API requests each of them made, counted at the mock.
-#   bench/memory.sh                                   # 10000 workloads; "-Xmx64m -XX:+UseSerialGC" and default
+#   bench/memory.sh                                   # 10000 workloads; the k8s/ Deployment's options, -Xmx64m, default
 #   bench/memory.sh 10000 "-Xmx96m -XX:+UseSerialGC"  # chosen size and settings ("" is the JVM default)
 #   MVNW_FLAGS=-o bench/memory.sh                      # build offline
+#   NATIVE_BIN=target/meshwarden-1.0.0-SNAPSHOT-runner bench/memory.sh 10000 "-Xmx64m"
+#                                                     # a native executable (./mvnw package -Dnative) instead of the jar
 # Ports: APP_PORT (18080), MOCK_PORT (18443; the request counts are served on MOCK_PORT+1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,12 +14,17 @@ cd "$(dirname "$0")/.."
 workloads=${1:-10000}
 shift || true
 settings=("$@")
-[ ${#settings[@]} -gt 0 ] || settings=("-Xmx64m -XX:+UseSerialGC" "")
+[ ${#settings[@]} -gt 0 ] || settings=(
+  "-Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k -XX:MaxDirectMemorySize=32m"
+  "-Xmx64m -XX:+UseSerialGC" "")
+# As the k8s/ Deployment sets it: glibc otherwise reserves a malloc arena per thread.
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 app_port=${APP_PORT:-18080}
 mock_port=${MOCK_PORT:-18443}
 counts_port=$((mock_port + 1))
 
-./mvnw -B -q ${MVNW_FLAGS:-} package -DskipTests
+# The mock server runs from the JVM build's libraries, so they are built for a native run too.
+{ [ -n "${NATIVE_BIN:-}" ] && [ -d target/quarkus-app/lib/main ]; } || ./mvnw -B -q ${MVNW_FLAGS:-} package -DskipTests
 ./mvnw -B -q ${MVNW_FLAGS:-} test-compile
 
 # The mock server is a test dependency, absent from the packaged app; take the version the app was built with.
@@ -75,13 +82,14 @@ for opts in "${settings[@]}"; do
   start=$(now_ms)
   # Unquoted $opts: it holds several JVM options, or none.
   # shellcheck disable=SC2086
-  java $opts -Dquarkus.http.port="$app_port" \
+  if [ -n "${NATIVE_BIN:-}" ]; then launch=("$NATIVE_BIN"); jar=(); else launch=(java); jar=(-jar target/quarkus-app/quarkus-run.jar); fi
+  "${launch[@]}" $opts -Dquarkus.http.port="$app_port" \
     -Dquarkus.kubernetes-client.api-server-url="http://localhost:$mock_port" \
     -Dquarkus.kubernetes-client.trust-certs=true \
     -Dmeshwarden.cluster.enabled=true -Dmeshwarden.audit.enabled=false -Dmeshwarden.enforce.enabled=false \
     -Dmeshwarden.leader-election.enabled=false -Dmeshwarden.store.dir="$store" \
     -Dmeshwarden.gitops.dir="$PWD/examples/policies" \
-    -jar target/quarkus-app/quarkus-run.jar >"$log" 2>&1 &
+    "${jar[@]}" >"$log" 2>&1 &
   app_pid=$!
   ready=""
   for _ in $(seq 1 1200); do

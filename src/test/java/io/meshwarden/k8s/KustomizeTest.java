@@ -314,7 +314,7 @@ class KustomizeTest {
             assertTrue(env.get("JAVA_OPTS_APPEND").contains("-Xmx64m"), what);
 
             assertEquals("100m", c.at("/resources/requests/cpu").asText(), what);
-            assertEquals("160Mi", c.at("/resources/requests/memory").asText(), what);
+            assertEquals("192Mi", c.at("/resources/requests/memory").asText(), what);
             assertEquals("256Mi", c.at("/resources/limits/memory").asText(), what);
 
             JsonNode pdb = ofKind(docs, "PodDisruptionBudget").get(0);
