@@ -37,7 +37,8 @@ import org.jboss.logging.Logger;
  */
 public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(KubernetesPolicyStore.class);
-    static final ResourceDefinitionContext MESH_POLICIES = new ResourceDefinitionContext.Builder()
+    /** The MeshPolicy resources, addressed without discovery (cluster-scoped). */
+    public static final ResourceDefinitionContext MESH_POLICIES = new ResourceDefinitionContext.Builder()
             .withGroup("meshwarden.io").withVersion("v1alpha1").withKind(MeshPolicy.KIND).withPlural("meshpolicies")
             .withNamespaced(false).build();
     /** An unconditional write that keeps meeting concurrent writers gives up after this many tries. */

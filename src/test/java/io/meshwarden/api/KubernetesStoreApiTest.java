@@ -7,14 +7,13 @@ import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.meshwarden.store.KubernetesPolicyStore;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -22,8 +21,8 @@ import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.restassured.response.Response;
+import io.meshwarden.testing.Await;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /** The REST API with meshwarden.store.type=kubernetes: policies are MeshPolicy resources in the API server. */
@@ -36,36 +35,19 @@ class KubernetesStoreApiTest {
         YamlBodies.install();
     }
 
-    private static final ResourceDefinitionContext MESH_POLICIES = new ResourceDefinitionContext.Builder()
-            .withGroup("meshwarden.io").withVersion("v1alpha1").withKind("MeshPolicy").withPlural("meshpolicies")
-            .withNamespaced(false).build();
 
     @KubernetesTestServer
     KubernetesServer server;
 
     private GenericKubernetesResource resource(String name) {
-        return server.getClient().genericKubernetesResources(MESH_POLICIES).withName(name).get();
+        return server.getClient().genericKubernetesResources(KubernetesPolicyStore.MESH_POLICIES).withName(name)
+                .get();
     }
 
     private JsonNode part(String name, String part) {
         Object value = resource(name).getAdditionalProperties().get(part);
         return server.getClient().getKubernetesSerialization().convertValue(value == null ? Map.of() : value,
                 JsonNode.class);
-    }
-
-    private static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting for: " + what);
-            }
-            try {
-                Thread.sleep(25);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail("interrupted");
-            }
-        }
     }
 
     private static String policy(String name, int maxPercent) {
@@ -112,9 +94,9 @@ class KubernetesStoreApiTest {
                 .body("store.ready", equalTo(true));
         given().get("/api/v1/policies").then().body("items.metadata.name", not(hasItem("argo-applied")));
         KubernetesClient k = server.getClient();
-        k.genericKubernetesResources(MESH_POLICIES).resource(k.getKubernetesSerialization()
+        k.genericKubernetesResources(KubernetesPolicyStore.MESH_POLICIES).resource(k.getKubernetesSerialization()
                 .unmarshal(policy("argo-applied", 5), GenericKubernetesResource.class)).create();
-        await("served", () -> given().get("/api/v1/policies/argo-applied").statusCode() == 200);
+        Await.until("served", () -> given().get("/api/v1/policies/argo-applied").statusCode() == 200);
         given().get("/api/v1/policies").then().body("items.metadata.name", hasItem("argo-applied"));
     }
 
@@ -139,7 +121,7 @@ class KubernetesStoreApiTest {
                 """).post("/api/v1/policies").then().statusCode(201);
 
         given().post("/api/v1/audits").then().statusCode(200);
-        await("status written", () -> part("kstore-jobs", "status").path("findings").asInt(-1) > 0);
+        Await.until("status written", () -> part("kstore-jobs", "status").path("findings").asInt(-1) > 0);
         JsonNode status = part("kstore-jobs", "status");
         assertEquals(1, status.path("observedGeneration").asLong());
         JsonNode compliant = status.path("conditions").get(0);

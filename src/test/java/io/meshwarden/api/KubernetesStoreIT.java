@@ -3,11 +3,11 @@ package io.meshwarden.api;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.meshwarden.store.KubernetesPolicyStore;
+import io.meshwarden.testing.Await;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import io.quarkus.test.junit.TestProfile;
@@ -29,15 +29,12 @@ class KubernetesStoreIT {
         YamlBodies.install();
     }
 
-    private static final ResourceDefinitionContext MESH_POLICIES = new ResourceDefinitionContext.Builder()
-            .withGroup("meshwarden.io").withVersion("v1alpha1").withKind("MeshPolicy").withPlural("meshpolicies")
-            .withNamespaced(false).build();
 
     @KubernetesTestServer
     KubernetesServer server;
 
     @Test
-    void packagedAppKeepsPoliciesAsResources() throws InterruptedException {
+    void packagedAppKeepsPoliciesAsResources() {
         String rv = given().contentType("application/yaml").body("""
                 apiVersion: meshwarden.io/v1alpha1
                 kind: MeshPolicy
@@ -45,30 +42,20 @@ class KubernetesStoreIT {
                 spec: {type: TraceSampling, parameters: {maxPercent: 1}}
                 """).post("/api/v1/policies").then().statusCode(201).extract().path("metadata.resourceVersion");
         KubernetesClient k = server.getClient();
-        assertEquals(rv, k.genericKubernetesResources(MESH_POLICIES).withName("it-sampling").get().getMetadata()
-                .getResourceVersion());
+        var policies = k.genericKubernetesResources(KubernetesPolicyStore.MESH_POLICIES);
+        assertEquals(rv, policies.withName("it-sampling").get().getMetadata().getResourceVersion());
 
-        k.genericKubernetesResources(MESH_POLICIES).resource(k.getKubernetesSerialization().unmarshal("""
+        policies.resource(k.getKubernetesSerialization().unmarshal("""
                 apiVersion: meshwarden.io/v1alpha1
                 kind: MeshPolicy
                 metadata: {name: it-applied}
                 spec: {type: InjectionExclusion}
                 """, GenericKubernetesResource.class)).create();
-        long deadline = System.nanoTime() + 15_000_000_000L;
-        while (given().get("/api/v1/policies/it-applied").statusCode() != 200) {
-            if (System.nanoTime() > deadline) {
-                fail("the externally applied policy was not served");
-            }
-            Thread.sleep(50);
-        }
+        Await.until("the externally applied policy served",
+                () -> given().get("/api/v1/policies/it-applied").statusCode() == 200);
         given().post("/api/v1/audits").then().statusCode(200);
-        while (k.genericKubernetesResources(MESH_POLICIES).withName("it-sampling").get().getAdditionalProperties()
-                .get("status") == null) {
-            if (System.nanoTime() > deadline) {
-                fail("no status was written after the audit");
-            }
-            Thread.sleep(50);
-        }
+        Await.until("status written after the audit", () -> policies.withName("it-sampling").get()
+                .getAdditionalProperties().get("status") != null);
         given().get("/api/v1/sources").then().statusCode(200).body("store.type", equalTo("kubernetes"));
         given().header("If-Match", "\"" + rv + "\"").delete("/api/v1/policies/it-sampling").then().statusCode(412);
     }

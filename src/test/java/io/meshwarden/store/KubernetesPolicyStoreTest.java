@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -16,10 +15,10 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.meshwarden.policy.MeshPolicy;
+import io.meshwarden.testing.Await;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,7 +37,7 @@ class KubernetesPolicyStoreTest {
         client = server.createClient(b -> b.editOrNewConfig().withRequestRetryBackoffLimit(0).endConfig());
         store = new KubernetesPolicyStore(client);
         store.load();
-        await("informer synced", store::ready);
+        Await.until("informer synced", store::ready);
     }
 
     @AfterEach
@@ -60,21 +59,6 @@ class KubernetesPolicyStoreTest {
     private void external(String yaml) {
         client.genericKubernetesResources(KubernetesPolicyStore.MESH_POLICIES).resource(
                 client.getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class)).create();
-    }
-
-    private static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out waiting for: " + what);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail("interrupted");
-            }
-        }
     }
 
     @Test
@@ -108,7 +92,8 @@ class KubernetesPolicyStoreTest {
 
         int before = server.getRequestCount();
         MeshPolicy same = store.update(TestPolicies.tracing("ha", "5"), v3.metadata().resourceVersion(), false);
-        assertEquals(v3.metadata().resourceVersion(), same.metadata().resourceVersion(), "an unchanged write is a no-op");
+        assertEquals(v3.metadata().resourceVersion(), same.metadata().resourceVersion(),
+                "an unchanged write is a no-op");
         assertEquals(1, server.getRequestCount() - before, "only the read that checks the version");
 
         store.delete("ha", v3.metadata().resourceVersion(), true);
@@ -131,7 +116,7 @@ class KubernetesPolicyStoreTest {
                   type: InjectionExclusion
                   mode: enforce
                 """);
-        await("external create seen", () -> store.get("no-sidecars-in-jobs").isPresent());
+        Await.until("external create seen", () -> store.get("no-sidecars-in-jobs").isPresent());
         MeshPolicy seen = store.get("no-sidecars-in-jobs").orElseThrow();
         assertEquals("enforce", seen.spec().mode().wire());
         assertEquals(Map.of("team", "platform"), seen.metadata().labels());
@@ -145,12 +130,12 @@ class KubernetesPolicyStoreTest {
                     spec.put("mode", "audit");
                     return r;
                 });
-        await("external update seen",
+        Await.until("external update seen",
                 () -> "audit".equals(store.get("no-sidecars-in-jobs").orElseThrow().spec().mode().wire()));
 
         client.genericKubernetesResources(KubernetesPolicyStore.MESH_POLICIES).withName("no-sidecars-in-jobs")
                 .delete();
-        await("external delete seen", () -> store.get("no-sidecars-in-jobs").isEmpty());
+        Await.until("external delete seen", () -> store.get("no-sidecars-in-jobs").isEmpty());
     }
 
     @Test
@@ -165,7 +150,7 @@ class KubernetesPolicyStoreTest {
                   type: ProxySizing
                   mode: sometimes
                 """);
-        await("error recorded", () -> !store.loadErrors().isEmpty());
+        Await.until("error recorded", () -> !store.loadErrors().isEmpty());
         PolicyStore.LoadError error = store.loadErrors().get(0);
         assertEquals("sizing-without-requests", error.file());
         assertTrue(error.reason().contains("/spec/mode"), error.reason());
@@ -173,7 +158,7 @@ class KubernetesPolicyStoreTest {
         assertFalse(store.list().stream().anyMatch(p -> p.name().equals("sizing-without-requests")));
         // Deleting it through the store is how it gets cleaned up.
         assertNull(store.delete("sizing-without-requests", null, false));
-        await("error cleared", () -> store.loadErrors().isEmpty());
+        Await.until("error cleared", () -> store.loadErrors().isEmpty());
     }
 
     @Test
@@ -181,7 +166,7 @@ class KubernetesPolicyStoreTest {
         MeshPolicy p = store.create(TestPolicies.tracing("ha", "2"));
         Instant first = Instant.parse("2026-11-24T10:00:00Z");
         store.recordEvaluation(Map.of("ha", 3), first);
-        await("status seen", () -> store.get("ha").isPresent() && statusOf("ha").path("findings").asInt(-1) == 3);
+        Await.until("status seen", () -> store.get("ha").isPresent() && statusOf("ha").path("findings").asInt(-1) == 3);
         JsonNode status = statusOf("ha");
         assertEquals(p.metadata().generation(), status.path("observedGeneration").asLong());
         JsonNode compliant = status.path("conditions").get(0);
@@ -190,7 +175,7 @@ class KubernetesPolicyStoreTest {
         assertEquals("FindingsPresent", compliant.path("reason").asText());
         assertEquals("2026-11-24T10:00:00Z", compliant.path("lastTransitionTime").asText());
         assertEquals(2, specOnServer("ha").at("/parameters/maxPercent").asInt(), "the spec is untouched");
-        await("cache has the status", () -> store.get("ha").orElseThrow().metadata().resourceVersion()
+        Await.until("cache has the status", () -> store.get("ha").orElseThrow().metadata().resourceVersion()
                 .equals(onServer("ha").getMetadata().getResourceVersion()));
 
         int before = server.getRequestCount();
@@ -198,7 +183,7 @@ class KubernetesPolicyStoreTest {
         assertEquals(before, server.getRequestCount(), "unchanged findings: no write");
 
         store.recordEvaluation(Map.of("ha", 0, "unknown-policy", 1), first.plusSeconds(600));
-        await("compliant", () -> statusOf("ha").path("findings").asInt(-1) == 0);
+        Await.until("compliant", () -> statusOf("ha").path("findings").asInt(-1) == 0);
         compliant = statusOf("ha").path("conditions").get(0);
         assertEquals("True", compliant.path("status").asText());
         assertEquals("2026-11-24T10:10:00Z", compliant.path("lastTransitionTime").asText());
