@@ -35,6 +35,11 @@ import java.util.Objects;
  * other than "not found" on an optional kind, fails the read with a {@link LiveReadException}: a snapshot silently
  * missing, say, every PDB because of RBAC would produce confident but wrong findings.
  *
+ * <p>Transient failures (429, 5xx, timeouts, dropped connections) are retried within the bounds of an
+ * {@link ApiRetry}; a list page is retried on its own, so a retry never re-reads pages already built into the
+ * snapshot. A continue token that expired (410) is resumed from the position the API server offers; when it offers
+ * none, the whole read starts again once, since the builder already holds that kind's earlier pages.
+ *
  * <p>Instances hold no state between reads and may be shared; a single read is not parallel.
  */
 public final class LiveSnapshotReader {
@@ -51,6 +56,7 @@ public final class LiveSnapshotReader {
     static final int HELM_PAGE_SIZE = 50;
 
     private final KubernetesClient client;
+    private final ApiRetry retry;
     private final int pageSize;
     private final String istioNamespace;
     private final List<LiveApi> apis;
@@ -65,7 +71,13 @@ public final class LiveSnapshotReader {
      * @param istioNamespace where istiod's mesh ConfigMaps ({@code istio}, {@code istio-<revision>}) are read from
      */
     public LiveSnapshotReader(KubernetesClient client, int pageSize, String istioNamespace) {
-        this.client = Objects.requireNonNull(client, "client");
+        this(client, pageSize, istioNamespace, ApiRetry.DEFAULT);
+    }
+
+    /** @param retry how transient API failures are retried; the client's own retry is bypassed */
+    public LiveSnapshotReader(KubernetesClient client, int pageSize, String istioNamespace, ApiRetry retry) {
+        this.client = ApiRetry.singleAttempt(Objects.requireNonNull(client, "client"));
+        this.retry = Objects.requireNonNull(retry, "retry");
         if (pageSize <= 0) {
             throw new IllegalArgumentException("pageSize must be positive, got " + pageSize);
         }
@@ -83,7 +95,7 @@ public final class LiveSnapshotReader {
      * @param skippedApis       optional APIs the cluster does not serve, by resource name
      *                          ({@code envoyfilters.networking.istio.io}), in reading order
      * @param warnings          things that did not fail the read but make it less exact (an expired continue token)
-     * @param listRequests      list calls made, pages included, failed ones too
+     * @param listRequests      list calls made, pages included, failed and retried ones too
      * @param discoveryRequests API discovery calls made to find out which optional APIs exist
      * @param itemsListed       objects the API server returned, before any filtering
      */
@@ -120,7 +132,25 @@ public final class LiveSnapshotReader {
      * @throws HelmReleaseException     a Helm release Secret that cannot be decoded
      */
     public Result readWithDiagnostics() {
-        return new Run().read();
+        Run first = new Run();
+        try {
+            return first.read();
+        } catch (Restart r) {
+            Run second = new Run();
+            second.warnings.add(r.getMessage());
+            second.listRequests = first.listRequests;
+            second.discoveryRequests = first.discoveryRequests;
+            second.itemsListed = first.itemsListed;
+            second.restarted = true;
+            return second.read();
+        }
+    }
+
+    /** A list cannot go on and must start over, with every kind, from a fresh builder. */
+    private static final class Restart extends RuntimeException {
+        Restart(String message) {
+            super(message, null, false, false);
+        }
     }
 
     static List<LiveApi> apis(String istioNamespace) {
@@ -169,6 +199,7 @@ public final class LiveSnapshotReader {
         private int listRequests;
         private int discoveryRequests;
         private int itemsListed;
+        private boolean restarted;
 
         Result read() {
             for (LiveApi api : apis) {
@@ -201,10 +232,12 @@ public final class LiveSnapshotReader {
                 return names;
             }
             names = new ArrayList<>();
-            discoveryRequests++;
             APIResourceList resources;
             try {
-                resources = client.getApiResources(groupVersion);
+                resources = retry.call(() -> {
+                    discoveryRequests++;
+                    return client.getApiResources(groupVersion);
+                });
             } catch (KubernetesClientException e) {
                 if (e.getCode() != HttpURLConnection.HTTP_NOT_FOUND) {
                     throw new LiveReadException(groupVersion, e.getCode(),
@@ -241,15 +274,16 @@ public final class LiveSnapshotReader {
                         .withContinue(token).withLabelSelector(api.labelSelector())
                         .withFieldSelector(api.fieldSelector()).build();
                 GenericKubernetesResourceList page;
-                listRequests++;
                 try {
-                    if (!api.namespaced()) {
-                        page = op.list(options);
-                    } else if (api.namespace() == null) {
-                        page = op.inAnyNamespace().list(options);
-                    } else {
-                        page = op.inNamespace(api.namespace()).list(options);
-                    }
+                    page = retry.call(() -> {
+                        listRequests++;
+                        if (!api.namespaced()) {
+                            return op.list(options);
+                        } else if (api.namespace() == null) {
+                            return op.inAnyNamespace().list(options);
+                        }
+                        return op.inNamespace(api.namespace()).list(options);
+                    });
                 } catch (KubernetesClientException e) {
                     if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND && api.optional() && pages == 0) {
                         return false;
@@ -260,6 +294,10 @@ public final class LiveSnapshotReader {
                                 + " items; the rest was read from a later state of the cluster");
                         token = resume;
                         continue;
+                    }
+                    if (token != null && e.getCode() == HttpURLConnection.HTTP_GONE && !restarted) {
+                        throw new Restart(api.describe(version) + ": the continue token expired after " + items
+                                + " items and the API server offered no way to resume; the read was started again");
                     }
                     throw new LiveReadException(api.resourceName(), e.getCode(), "cannot list " + api.describe(version)
                             + (pages == 0 ? "" : " (page " + (pages + 1) + ")") + ": " + reason(e), e);
@@ -318,8 +356,6 @@ public final class LiveSnapshotReader {
     }
 
     private static String reason(KubernetesClientException e) {
-        String message = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage()
-                : e.getMessage();
-        return (e.getCode() > 0 ? "HTTP " + e.getCode() + ": " : "") + message;
+        return ApiRetry.describe(e);
     }
 }

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.enforce.ApplyResult.Outcome;
 import io.meshwarden.enforce.ApplyResult.Status;
 import io.meshwarden.evaluate.ResourceRef;
@@ -22,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Writes a {@link Plan} to the cluster through the API server.
@@ -31,6 +34,13 @@ import java.util.TreeSet;
  * the live object sends nothing, so applying a plan to a compliant cluster makes no write requests at all.
  * Objects Meshwarden did not create are never overwritten: a create that finds a foreign object of the same name is
  * skipped. One change failing does not stop the others.
+ *
+ * <p>Transient API failures (429, 5xx, timeouts, dropped connections) are retried within the {@link ApiRetry} bounds.
+ * A write is never resent blindly: after a failed attempt the object is read again and judged anew, so a patch whose
+ * answer was lost but which was applied is recognised (the object now is as wanted, its resourceVersion moved and it
+ * carries the applied-by annotation that was sent) and recorded once, as applied by that attempt. When the retries
+ * are used up, or the guard ({@link #guardedBy}, asked immediately before every write) says no, applying stops with
+ * {@link ApplyStopped}: the rest of the plan is not attempted.
  *
  * <p>Not thread-safe per call; instances hold no state between calls.
  */
@@ -46,7 +56,12 @@ public final class Applier {
     private final KubernetesClient client;
     private final KubernetesSerialization serialization;
     private final KubeObjects objects;
+    /** The client sending each request once: reads and writes of changes are retried here, by {@link #retry}. */
+    private final KubernetesClient once;
+    private final KubeObjects onceObjects;
     private final Clock clock;
+    private final ApiRetry retry;
+    private final BooleanSupplier mayWrite;
 
     public Applier(KubernetesClient client) {
         this(client, Clock.systemUTC());
@@ -54,13 +69,38 @@ public final class Applier {
 
     /** @param clock stamps the Events' timestamps */
     public Applier(KubernetesClient client, Clock clock) {
+        this(client, clock, ApiRetry.DEFAULT);
+    }
+
+    /** @param retry bounds the retries of transient API failures */
+    public Applier(KubernetesClient client, Clock clock, ApiRetry retry) {
+        this(client, clock, retry, () -> true);
+    }
+
+    private Applier(KubernetesClient client, Clock clock, ApiRetry retry, BooleanSupplier mayWrite) {
         this.client = Objects.requireNonNull(client, "client");
         this.serialization = client.getKubernetesSerialization();
         this.objects = new KubeObjects(client);
+        this.once = ApiRetry.singleAttempt(client);
+        this.onceObjects = new KubeObjects(once);
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.retry = Objects.requireNonNull(retry, "retry");
+        this.mayWrite = Objects.requireNonNull(mayWrite, "mayWrite");
     }
 
-    /** @param dryRun read and compute everything, write nothing (no Events either) */
+    /**
+     * This applier, asking {@code guard} immediately before every write (retries and Events included): once it
+     * answers false (the leader lease is lost) nothing more is sent and {@link #apply} ends with
+     * {@link ApplyStopped}.
+     */
+    public Applier guardedBy(BooleanSupplier guard) {
+        return new Applier(client, clock, retry, guard);
+    }
+
+    /**
+     * @param dryRun read and compute everything, write nothing (no Events either)
+     * @throws ApplyStopped the guard forbade a write or the API server kept failing; it carries what was done
+     */
     public ApplyResult apply(Plan plan, boolean dryRun) {
         List<Outcome> outcomes = new ArrayList<>();
         for (Change c : plan.changes()) {
@@ -71,6 +111,12 @@ public final class Applier {
                 } else {
                     o = Change.CREATE.equals(c.action()) ? create(c, dryRun) : patch(c, dryRun);
                 }
+            } catch (ApplyStopped e) {
+                throw e.after(outcomes);
+            } catch (ApiRetry.Exhausted e) {
+                // A read before any write of this change: nothing of it was sent.
+                throw new ApplyStopped(ApplyStopped.Reason.API_UNAVAILABLE, c, failed(c, 0, describe(e)),
+                        "the API server kept failing: " + describe(e)).after(outcomes);
             } catch (KubernetesClientException e) {
                 o = failed(c, 0, describe(e));
             } catch (RuntimeException e) {
@@ -98,7 +144,7 @@ public final class Applier {
                 }
             }
         }
-        GenericKubernetesResource live = resource(t).get();
+        GenericKubernetesResource live = read(() -> resource(t).get());
         if (live == null) {
             return skipped(c, GONE);
         }
@@ -109,8 +155,8 @@ public final class Applier {
         if (t.namespace() == null) {
             return null;
         }
-        for (HorizontalPodAutoscaler h : client.autoscaling().v2().horizontalPodAutoscalers()
-                .inNamespace(t.namespace()).list().getItems()) {
+        for (HorizontalPodAutoscaler h : read(() -> once.autoscaling().v2().horizontalPodAutoscalers()
+                .inNamespace(t.namespace()).list()).getItems()) {
             CrossVersionObjectReference ref = h.getSpec() == null ? null : h.getSpec().getScaleTargetRef();
             if (ref != null && t.kind().equals(ref.getKind()) && t.name().equals(ref.getName())) {
                 return h;
@@ -122,14 +168,24 @@ public final class Applier {
     /**
      * On 409 the object changed between read and write: read it again and judge anew, since the other writer may
      * have made the change unnecessary. A second conflict fails the change; a controller racing that hard is
-     * better reported than fought.
+     * better reported than fought. A transient failure is judged the same way after a backoff, since the write may
+     * have been applied with only its answer lost.
      */
     private Outcome patchExisting(Change c, ObjectNode body, GenericKubernetesResource live, boolean dryRun) {
         int attempts = 0;
+        int conflicts = 0;
+        Lost lost = null;
         while (true) {
             ObjectNode current = toJson(live);
             if (MergePatch.same(MergePatch.apply(current, body), current)) {
+                if (lost != null && lost.landed(current)) {
+                    return new Outcome(c, Status.APPLIED, Change.PATCH, lost.sent, lost.revert, resourceVersion(live),
+                            attempts, lost.detail(), event(c, live, Change.PATCH, body));
+                }
                 return new Outcome(c, Status.UNCHANGED, null, null, null, null, attempts, null, null);
+            }
+            if (lost != null && attempts >= retry.maxAttempts()) {
+                throw unavailable(c, attempts, lost);
             }
             ObjectNode effective = body.deepCopy();
             effective.withObject("/metadata").withObject("/annotations").put(APPLIED_BY,
@@ -141,19 +197,28 @@ public final class Applier {
             if (dryRun) {
                 return new Outcome(c, Status.WOULD_APPLY, Change.PATCH, sent, revert, null, 0, null, null);
             }
+            ensureMayWrite(c, attempts, lost);
             attempts++;
             GenericKubernetesResource after;
             try {
                 after = resource(c.target()).patch(patchContext(), sent.toString());
             } catch (KubernetesClientException e) {
+                if (ApiRetry.retryable(e)) {
+                    lost = new Lost(attempts, describe(e), sent, revert);
+                    live = afterFailure(c, e, attempts, lost);
+                    if (live == null) {
+                        return skipped(c, GONE);
+                    }
+                    continue;
+                }
                 if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
                     return failed(c, attempts, describe(e));
                 }
-                if (attempts >= 2) {
+                if (++conflicts >= 2) {
                     return failed(c, attempts, "conflict: the object changed again while retrying (" + describe(e)
                             + ")");
                 }
-                live = resource(c.target()).get();
+                live = reread(c, attempts, lost);
                 if (live == null) {
                     return skipped(c, GONE);
                 }
@@ -167,6 +232,72 @@ public final class Applier {
 
     private static PatchContext patchContext() {
         return KubeObjects.mergePatch();
+    }
+
+    /**
+     * A write that failed transiently: it may have been applied with its answer lost.
+     *
+     * @param sent   the body (or object) sent
+     * @param revert the revert patch computed for it; null for a create
+     */
+    private record Lost(int attempt, String why, ObjectNode sent, ObjectNode revert) {
+        /** The object, now as wanted, shows this write: its resourceVersion moved and it carries our annotation. */
+        boolean landed(ObjectNode now) {
+            JsonNode meta = sent.path("metadata");
+            return !meta.path("resourceVersion").asText("").equals(now.path("metadata").path("resourceVersion")
+                    .asText("")) && meta.path("annotations").path(APPLIED_BY).equals(now.path("metadata")
+                    .path("annotations").path(APPLIED_BY));
+        }
+
+        String detail() {
+            return "applied by attempt " + attempt + ", whose answer was lost (" + why + ")";
+        }
+    }
+
+    /** Backs off (unless the attempts are used up) and reads the object again; null when it is gone. */
+    private GenericKubernetesResource afterFailure(Change c, KubernetesClientException e, int attempts, Lost lost) {
+        if (attempts < retry.maxAttempts()) {
+            try {
+                retry.pause(e, attempts);
+            } catch (ApiRetry.Exhausted interrupted) {
+                throw unavailable(c, attempts, lost);
+            }
+        }
+        return reread(c, attempts, lost);
+    }
+
+    private GenericKubernetesResource reread(Change c, int attempts, Lost lost) {
+        try {
+            return read(() -> resource(c.target()).get());
+        } catch (ApiRetry.Exhausted e) {
+            String why = "cannot read " + c.target() + " again: " + describe(e)
+                    + (lost == null ? "" : "; attempt " + lost.attempt() + " failed (" + lost.why()
+                    + ") and may have been applied: the next run reads the object and will see");
+            throw new ApplyStopped(ApplyStopped.Reason.API_UNAVAILABLE, c, failed(c, attempts, why),
+                    "the API server kept failing: " + why);
+        }
+    }
+
+    private ApplyStopped unavailable(Change c, int attempts, Lost lost) {
+        String why = lost.why() + " (gave up after " + attempts + " attempt" + (attempts == 1 ? "" : "s") + ")";
+        return new ApplyStopped(ApplyStopped.Reason.API_UNAVAILABLE, c, failed(c, attempts, why),
+                "the API server kept failing: " + why);
+    }
+
+    /** Asked immediately before every write: a replica that lost the lease must not send one more. */
+    private void ensureMayWrite(Change c, int attempts, Lost lost) {
+        if (mayWrite.getAsBoolean()) {
+            return;
+        }
+        Outcome o = lost == null ? null : failed(c, attempts, "not applied: attempt " + lost.attempt() + " failed ("
+                + lost.why() + ") and this replica lost the leadership before retrying");
+        throw new ApplyStopped(ApplyStopped.Reason.LEADERSHIP_LOST, c, o,
+                "this replica is no longer the leader; it sent no further writes");
+    }
+
+    /** A read that is safe to repeat, retried; throws {@link ApiRetry.Exhausted} when the retries are used up. */
+    private <T> T read(Supplier<T> request) {
+        return retry.call(request);
     }
 
     /** Policies that have written the object, ours added: the annotation keeps earlier writers' names. */
@@ -196,25 +327,39 @@ public final class Applier {
         meta.withObject("/labels").put(MANAGED_BY, MANAGED_BY_VALUE);
         meta.withObject("/annotations").put(APPLIED_BY, String.join(",", new TreeSet<>(c.policies())));
 
-        GenericKubernetesResource live = resource(t).get();
+        GenericKubernetesResource live = read(() -> resource(t).get());
+        Lost lost = null;
+        int attempts = 0;
         if (live == null) {
             if (dryRun) {
                 return new Outcome(c, Status.WOULD_APPLY, Change.CREATE, desired, null, null, 0, null, null);
             }
-            try {
-                GenericKubernetesResource created = collection(t)
-                        .resource(serialization.convertValue(desired, GenericKubernetesResource.class)).create();
-                String eventError = event(c, created, Change.CREATE, desired);
-                return new Outcome(c, Status.APPLIED, Change.CREATE, desired, null, resourceVersion(created), 1, null,
-                        eventError);
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-                    return failed(c, 1, describe(e));
+            while (live == null) {
+                if (lost != null && attempts >= retry.maxAttempts()) {
+                    throw unavailable(c, attempts, lost);
                 }
-                // Created by someone else since the read: judge their object like any existing one.
-                live = resource(t).get();
-                if (live == null) {
-                    return failed(c, 1, describe(e));
+                ensureMayWrite(c, attempts, lost);
+                attempts++;
+                try {
+                    GenericKubernetesResource created = collection(t)
+                            .resource(serialization.convertValue(desired, GenericKubernetesResource.class)).create();
+                    String eventError = event(c, created, Change.CREATE, desired);
+                    return new Outcome(c, Status.APPLIED, Change.CREATE, desired, null, resourceVersion(created),
+                            attempts, null, eventError);
+                } catch (KubernetesClientException e) {
+                    if (ApiRetry.retryable(e)) {
+                        lost = new Lost(attempts, describe(e), desired, null);
+                        live = afterFailure(c, e, attempts, lost);
+                        continue;
+                    }
+                    if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                        return failed(c, attempts, describe(e));
+                    }
+                    // Created by someone else since the read: judge their object like any existing one.
+                    live = reread(c, attempts, lost);
+                    if (live == null) {
+                        return failed(c, attempts, describe(e));
+                    }
                 }
             }
         }
@@ -222,7 +367,14 @@ public final class Applier {
         if (labels == null || !MANAGED_BY_VALUE.equals(labels.get(MANAGED_BY))) {
             return skipped(c, FOREIGN);
         }
-        return patchExisting(c, toPatch(desired), live, dryRun);
+        Outcome o = patchExisting(c, toPatch(desired), live, dryRun);
+        if (lost != null && o.status() == Status.UNCHANGED) {
+            // Ours, and as wanted, where nothing was before the first attempt: that attempt created it.
+            return new Outcome(c, Status.APPLIED, Change.CREATE, desired, null, resourceVersion(live), attempts,
+                    "created by attempt " + lost.attempt() + ", whose answer was lost (" + lost.why() + ")",
+                    event(c, live, Change.CREATE, desired));
+        }
+        return o;
     }
 
     /**
@@ -252,6 +404,9 @@ public final class Applier {
 
     /** Returns null, or why the Event could not be created: the write happened either way. */
     private String event(Change c, GenericKubernetesResource after, String operation, JsonNode what) {
+        if (!mayWrite.getAsBoolean()) {
+            return "not recorded: this replica lost the leadership right after the write";
+        }
         String message = "Meshwarden policy " + String.join(", ", c.policies()) + " (" + String.join(", ",
                 c.rules()) + ") " + (Change.CREATE.equals(operation) ? "created" : "patched") + " " + c.target()
                 + " [change " + c.id() + "]" + (Change.PATCH.equals(operation) ? ": " + what : "");
@@ -266,12 +421,12 @@ public final class Applier {
     // ---------------------------------------------------------------- plumbing
 
     private Resource<GenericKubernetesResource> resource(ResourceRef t) {
-        return objects.resource(t);
+        return onceObjects.resource(t);
     }
 
     private NonNamespaceOperation<GenericKubernetesResource, GenericKubernetesResourceList,
             Resource<GenericKubernetesResource>> collection(ResourceRef t) {
-        return objects.collection(t);
+        return onceObjects.collection(t);
     }
 
     private ObjectNode toJson(GenericKubernetesResource r) {
@@ -291,8 +446,6 @@ public final class Applier {
     }
 
     private static String describe(KubernetesClientException e) {
-        String message = e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage()
-                : e.getMessage();
-        return (e.getCode() > 0 ? "HTTP " + e.getCode() + ": " : "") + message;
+        return ApiRetry.describe(e);
     }
 }

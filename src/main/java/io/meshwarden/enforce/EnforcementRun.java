@@ -9,7 +9,9 @@ import java.util.Objects;
  * happened to each change, the halt that stopped the rollout if any, and what a revert did.
  *
  * @param outcome running, planned (dry run), nothing-to-do, applied, partial (some changes failed), halted (the
- *                rollout stopped; the remaining changes are deferred), failed (could not plan), reverted
+ *                rollout stopped; the remaining changes are deferred), incomplete (the API server kept failing
+ *                past the retries: the changes before the halt are applied, the rest deferred until the next
+ *                run), failed (could not plan), reverted
  */
 public record EnforcementRun(String id, String trigger, boolean dryRun, Instant startedAt, Instant finishedAt,
         String outcome, Plan plan, List<RolloutOutcome> outcomes, RolloutHalt halt, List<String> notes,

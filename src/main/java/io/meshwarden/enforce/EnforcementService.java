@@ -3,6 +3,8 @@ package io.meshwarden.enforce;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.Refusal;
+import io.meshwarden.cluster.ApiRetry;
+import io.meshwarden.cluster.RetryConfig;
 import io.meshwarden.evaluate.ResourceRef;
 import io.meshwarden.report.AuditJob;
 import io.micrometer.core.instrument.Counter;
@@ -39,6 +41,7 @@ public class EnforcementService {
     private final Instance<KubernetesClient> client;
     private final MeterRegistry registry;
     private final Leadership leadership;
+    private final ApiRetry retry;
     /** Newest first. */
     private final List<EnforcementRun> runs = new ArrayList<>();
     /** A run (or revert) in progress; a flag, not a lock, because the apply finishes on the worker thread. */
@@ -53,8 +56,9 @@ public class EnforcementService {
     private volatile Instant lastSuccess;
 
     public EnforcementService(MeshwardenConfig config, AuditJob audits, Instance<KubernetesClient> client,
-            MeterRegistry registry, Leadership leadership) {
+            MeterRegistry registry, Leadership leadership, RetryConfig retry) {
         this.config = config;
+        this.retry = ApiRetry.of(retry);
         this.leadership = leadership;
         this.audits = audits;
         this.client = client;
@@ -135,14 +139,13 @@ public class EnforcementService {
         RolloutConfig rollout = RolloutConfig.DEFAULTS.withMaxConcurrent(r.maxConcurrent())
                 .withDeadline(r.deadline()).withPollInterval(r.pollInterval()).withHpaSurgePercent(r.hpaSurgePercent())
                 .withCrashLoopRestarts(r.crashLoopRestarts()).withWritesPerSecond(r.writesPerSecond());
-        return new RolloutRunner(client.get(), rollout).guardedBy(leadership::mayEnforce);
+        return new RolloutRunner(client.get(), rollout, retry).guardedBy(leadership::mayEnforce);
     }
 
     private EnforcementRun finish(String id, String trigger, boolean dryRun, Instant started, Plan plan,
             RolloutResult result) {
         boolean failed = !result.withStatus(RolloutOutcome.Status.FAILED).isEmpty();
-        String outcome = dryRun ? "planned" : plan.isEmpty() ? "nothing-to-do" : result.halted() ? "halted"
-                : failed ? "partial" : "applied";
+        String outcome = outcome(dryRun, plan, result);
         EnforcementRun run = new EnforcementRun(id, trigger, dryRun, started, Instant.now(), outcome, plan,
                 result.outcomes(), result.halt(), notes(plan, result), List.of(), null);
         record(run);
@@ -157,6 +160,15 @@ public class EnforcementService {
                     .description("Rollouts halted, by reason").register(registry).increment();
         }
         return run;
+    }
+
+    /** The word for how a run ended; see {@link EnforcementRun#outcome()}. */
+    static String outcome(boolean dryRun, Plan plan, RolloutResult result) {
+        boolean failed = !result.withStatus(RolloutOutcome.Status.FAILED).isEmpty();
+        // Stopped by the API server rather than by a rollout: the next run resumes from the cluster's state.
+        boolean incomplete = result.halted() && result.halt().reason() == RolloutHaltReason.API_UNAVAILABLE;
+        return dryRun ? "planned" : plan.isEmpty() ? "nothing-to-do" : incomplete ? "incomplete"
+                : result.halted() ? "halted" : failed ? "partial" : "applied";
     }
 
     private EnforcementRun fail(String id, String trigger, boolean dryRun, Instant started, Plan plan,

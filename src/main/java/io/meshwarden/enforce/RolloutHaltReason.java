@@ -13,5 +13,7 @@ public enum RolloutHaltReason {
     /** The enforcing thread was interrupted (shutdown). */
     INTERRUPTED,
     /** This replica lost the leader lease: another replica may be enforcing now, so it writes nothing more. */
-    LEADERSHIP_LOST
+    LEADERSHIP_LOST,
+    /** The API server kept failing (5xx, 429, timeouts, dropped connections) after the retries. */
+    API_UNAVAILABLE
 }

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
+import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.enforce.ApplyResult.Outcome;
 import io.meshwarden.evaluate.ResourceRef;
 import java.time.Clock;
@@ -45,9 +46,10 @@ public final class RolloutRunner {
     public static final String HALT_EVENT_REASON = "MeshwardenRolloutHalted";
     private static final int MAX_EVENT_MESSAGE = 1024;
     private static final String CRASH_LOOP_BACK_OFF = "CrashLoopBackOff";
+    private static final String LEADERSHIP_LOST = "this replica is no longer the leader; it sent no further writes";
 
     private final KubernetesClient client;
-    private final Applier applier;
+    private Applier applier;
     private final RolloutConfig config;
     private final Clock clock;
     private final RolloutSleeper sleeper;
@@ -55,26 +57,40 @@ public final class RolloutRunner {
     private BooleanSupplier mayWrite = () -> true;
 
     public RolloutRunner(KubernetesClient client, RolloutConfig config) {
-        this(client, new Applier(client), config, Clock.systemUTC(), RolloutSleeper.SYSTEM,
+        this(client, config, ApiRetry.DEFAULT);
+    }
+
+    /** @param retry bounds the applier's retries of transient API failures */
+    public RolloutRunner(KubernetesClient client, RolloutConfig config, ApiRetry retry) {
+        this(client, new Applier(client, Clock.systemUTC(), retry), config, Clock.systemUTC(), RolloutSleeper.SYSTEM,
                 RolloutRateLimiter.perSecond(config.writesPerSecond(), Clock.systemUTC(), RolloutSleeper.SYSTEM));
     }
 
     /**
-     * Asked before every write: when it answers false (this replica lost the leader lease) the run halts with
-     * {@link RolloutHaltReason#LEADERSHIP_LOST} and the remaining changes are deferred, unsent.
+     * Asked before every write, here and by the applier immediately before each request: when it answers false
+     * (this replica lost the leader lease) the run halts with {@link RolloutHaltReason#LEADERSHIP_LOST} and the
+     * remaining changes are deferred, unsent.
      */
     public RolloutRunner guardedBy(BooleanSupplier guard) {
         this.mayWrite = Objects.requireNonNull(guard, "guard");
+        this.applier = applier.guardedBy(guard);
         return this;
     }
 
-    /** Thrown before a write the guard forbids; the change it names was not sent. */
-    private static final class NotAllowed extends RuntimeException {
+    /** Applying cannot go on: the guard forbade a write, or the API server kept failing past the retries. */
+    private static final class Stop extends RuntimeException {
+        final RolloutHaltReason reason;
         final Change change;
+        /** What happened to {@link #change}; null when nothing of it was sent. */
+        final Outcome outcome;
+        final String detail;
 
-        NotAllowed(Change change) {
-            super(null, null, false, false);
+        Stop(RolloutHaltReason reason, Change change, Outcome outcome, String detail) {
+            super(detail, null, false, false);
+            this.reason = reason;
             this.change = change;
+            this.outcome = outcome;
+            this.detail = detail;
         }
     }
 
@@ -121,9 +137,11 @@ public final class RolloutRunner {
             if (halt == null) {
                 halt = rollOut(changes, out);
             }
-        } catch (NotAllowed e) {
-            halt = new RolloutHalt(RolloutHaltReason.LEADERSHIP_LOST, e.change.id(), e.change.target(),
-                    "this replica is no longer the leader; it sent no further writes", null);
+        } catch (Stop e) {
+            if (e.outcome != null) {
+                out[changes.indexOf(e.change)] = RolloutOutcome.of(e.outcome);
+            }
+            halt = new RolloutHalt(e.reason, e.change.id(), e.change.target(), e.detail, null);
         }
         for (int i = 0; i < out.length; i++) {
             if (out[i] == null) {
@@ -136,9 +154,17 @@ public final class RolloutRunner {
 
     private Outcome applyOne(Change c, boolean dryRun) {
         if (!dryRun && !mayWrite.getAsBoolean()) {
-            throw new NotAllowed(c);
+            throw new Stop(RolloutHaltReason.LEADERSHIP_LOST, c, null, LEADERSHIP_LOST);
         }
-        return applier.apply(new Plan(List.of(c), List.of()), dryRun).outcomes().get(0);
+        try {
+            return applier.apply(new Plan(List.of(c), List.of()), dryRun).outcomes().get(0);
+        } catch (ApplyStopped e) {
+            if (e.reason() == ApplyStopped.Reason.LEADERSHIP_LOST) {
+                throw new Stop(RolloutHaltReason.LEADERSHIP_LOST, c, e.outcome(), LEADERSHIP_LOST);
+            }
+            throw new Stop(RolloutHaltReason.API_UNAVAILABLE, c, e.outcome(), e.getMessage()
+                    + "; the changes not attempted are left to the next run");
+        }
     }
 
     // ---------------------------------------------------------------- budget

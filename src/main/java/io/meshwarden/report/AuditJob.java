@@ -3,8 +3,10 @@ package io.meshwarden.report;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.Refusal;
+import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.cluster.ClusterSnapshot;
 import io.meshwarden.cluster.LiveSnapshotReader;
+import io.meshwarden.cluster.RetryConfig;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
 import io.meshwarden.policy.MeshPolicy;
@@ -33,13 +35,15 @@ public class AuditJob {
     private final PolicyCatalog catalog;
     private final LatestReport latest;
     private final Instance<KubernetesClient> client;
+    private final ApiRetry retry;
     private final ReentrantLock running = new ReentrantLock();
     private final Counter failures;
     private final Counter successes;
 
     public AuditJob(MeshwardenConfig config, PolicyCatalog catalog, LatestReport latest,
-            Instance<KubernetesClient> client, MeterRegistry registry) {
+            Instance<KubernetesClient> client, MeterRegistry registry, RetryConfig retry) {
         this.config = config;
+        this.retry = ApiRetry.of(retry);
         this.catalog = catalog;
         this.latest = latest;
         this.client = client;
@@ -128,7 +132,7 @@ public class AuditJob {
         }
         try {
             LiveSnapshotReader reader = new LiveSnapshotReader(client.get(), config.cluster().pageSize(),
-                    config.cluster().istioNamespace());
+                    config.cluster().istioNamespace(), retry);
             LiveSnapshotReader.Result read = reader.readWithDiagnostics();
             List<MeshPolicy> policies = catalog.list().stream().map(PolicyCatalog.Entry::policy).toList();
             EvaluationResult result = Evaluator.evaluate(policies, read.snapshot());

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyCodec;
 import java.time.Instant;
@@ -49,17 +50,25 @@ public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
     }
 
     private final KubernetesClient client;
+    /** Writes are sent once: a resent create or update after a lost answer would be misreported as a conflict. */
+    private final KubernetesClient writer;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
     private volatile SharedIndexInformer<GenericKubernetesResource> informer;
     private volatile String watchError;
 
     public KubernetesPolicyStore(KubernetesClient client) {
         this.client = client;
+        this.writer = ApiRetry.singleAttempt(client);
     }
 
     private MixedOperation<GenericKubernetesResource, GenericKubernetesResourceList,
             Resource<GenericKubernetesResource>> api() {
         return client.genericKubernetesResources(MESH_POLICIES);
+    }
+
+    private MixedOperation<GenericKubernetesResource, GenericKubernetesResourceList,
+            Resource<GenericKubernetesResource>> writes() {
+        return writer.genericKubernetesResources(MESH_POLICIES);
     }
 
     /**
@@ -161,7 +170,7 @@ public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
     public MeshPolicy create(MeshPolicy policy) {
         GenericKubernetesResource body = toResource(policy, null);
         try {
-            return observe(api().resource(body).create());
+            return observe(writes().resource(body).create());
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409) {
                 throw new StoreException.AlreadyExists(policy.name());
@@ -185,7 +194,7 @@ public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
             }
             GenericKubernetesResource body = toResource(policy, current);
             try {
-                return observe(api().resource(body).update());
+                return observe(writes().resource(body).update());
             } catch (KubernetesClientException e) {
                 if (e.getCode() == 404) {
                     throw new StoreException.NotFound(name);
@@ -215,7 +224,7 @@ public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
         MeshPolicy deleted = convert(current).policy();
         try {
             // The precondition makes the server refuse to delete a version newer than the one we checked.
-            api().withName(name).lockResourceVersion(currentRv).delete();
+            writes().withName(name).lockResourceVersion(currentRv).delete();
         } catch (KubernetesClientException e) {
             if (e.getCode() == 404) {
                 throw new StoreException.NotFound(name);
@@ -261,7 +270,7 @@ public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
             body.getMetadata().setResourceVersion(h.policy().metadata().resourceVersion());
             body.setAdditionalProperty("status", client.getKubernetesSerialization().convertValue(status, Map.class));
             try {
-                observe(api().resource(body).updateStatus());
+                observe(writes().resource(body).updateStatus());
             } catch (KubernetesClientException ex) {
                 if (ex.getCode() == 409) {
                     LOG.debugf("status of MeshPolicy %s not written: it changed meanwhile", e.getKey());

@@ -291,17 +291,18 @@ class ApplierTest {
     }
 
     @Test
-    void serverErrorFailsThatChangeAndTheOthersAreApplied() {
+    void refusedChangeFailsAndTheOthersAreApplied() {
         Plan plan = plan(policies("enforce"));
-        cluster.dispatcher.fail("PATCH", CRONJOB, 500);
+        // What an admission webhook's denial looks like: not transient, so neither retried nor a reason to stop.
+        cluster.dispatcher.fail("PATCH", CRONJOB, 422);
         cluster.dispatcher.clear();
 
         ApplyResult result = applier().apply(plan, false);
 
         Outcome cron = result.of(CRONJOB_ID);
         assertEquals(Status.FAILED, cron.status());
-        assertTrue(cron.detail().contains("500"), cron.detail());
-        assertEquals(1, patchesOf(CRONJOB), "the test client does not retry");
+        assertTrue(cron.detail().contains("422"), cron.detail());
+        assertEquals(1, patchesOf(CRONJOB), "a refusal is not retried");
         assertEquals(List.of(FILTER_ID, HPA_ID, PDB_ID, WEB_ID), ids(result.applied()));
         assertTrue(cluster.get("batch/v1", "CronJob", "apps", "report")
                 .at("/spec/jobTemplate/spec/template/metadata/labels").path("sidecar.istio.io/inject").isMissingNode());

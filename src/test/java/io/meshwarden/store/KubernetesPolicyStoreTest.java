@@ -16,6 +16,7 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.testing.Await;
+import io.meshwarden.testing.FaultInjectingDispatcher;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -25,16 +26,18 @@ import org.junit.jupiter.api.Test;
 
 /** The MeshPolicy store against the fabric8 mock API server in CRUD mode (it keeps objects and serves watches). */
 class KubernetesPolicyStoreTest {
+    private FaultInjectingDispatcher faults;
     private KubernetesMockServer server;
     private KubernetesClient client;
     private KubernetesPolicyStore store;
 
     @BeforeEach
     void start() {
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
+        faults = new FaultInjectingDispatcher(new KubernetesCrudDispatcher());
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), faults, false);
         server.init();
-        client = server.createClient(b -> b.editOrNewConfig().withRequestRetryBackoffLimit(0).endConfig());
+        // fabric8's own retry stays on (its default): the store's writes must not go through it.
+        client = server.createClient();
         store = new KubernetesPolicyStore(client);
         store.load();
         Await.until("informer synced", store::ready);
@@ -101,6 +104,23 @@ class KubernetesPolicyStoreTest {
         assertTrue(store.get("ha").isEmpty());
         assertThrows(StoreException.NotFound.class, () -> store.delete("ha", null, false));
         assertThrows(StoreException.NotFound.class, () -> store.update(TestPolicies.tracing("ha", "2"), null, false));
+    }
+
+    @Test
+    void aWriteTheServerFailsIsReportedAndNotResent() {
+        String path = "/apis/meshwarden.io/v1alpha1/meshpolicies";
+        faults.on("POST", path, FaultInjectingDispatcher.Fault.status(500));
+        StoreException.Unavailable e = assertThrows(StoreException.Unavailable.class,
+                () -> store.create(TestPolicies.tracing("sampling", "1")));
+        assertTrue(e.getMessage().contains("500"), e.getMessage());
+        assertEquals(1, faults.received("POST", path), "a create whose answer failed is not sent again");
+
+        faults.on("POST", path, FaultInjectingDispatcher.Fault.status(422));
+        StoreException.Rejected rejected = assertThrows(StoreException.Rejected.class,
+                () -> store.create(TestPolicies.tracing("sampling", "1")));
+        assertTrue(rejected.getMessage().contains("refused policy 'sampling'"), rejected.getMessage());
+        assertNull(onServer("sampling"));
+        assertNotEquals(null, store.create(TestPolicies.tracing("sampling", "1")), "the next write goes through");
     }
 
     @Test
