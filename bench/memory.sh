@@ -79,6 +79,8 @@ for opts in "${settings[@]}"; do
   label=${opts:-default}
   store="$work/store-$RANDOM"
   log="$work/app-$RANDOM.log"
+  # The API wants a token as on any install outside a cluster: the generated admin token, read once ready.
+  token_file="$store.admin-token"
   start=$(now_ms)
   # Unquoted $opts: it holds several JVM options, or none.
   # shellcheck disable=SC2086
@@ -89,6 +91,7 @@ for opts in "${settings[@]}"; do
     -Dmeshwarden.cluster.enabled=true -Dmeshwarden.audit.enabled=false -Dmeshwarden.enforce.enabled=false \
     -Dmeshwarden.leader-election.enabled=false -Dmeshwarden.store.dir="$store" \
     -Dmeshwarden.gitops.dir="$PWD/examples/policies" \
+    -Dmeshwarden.auth.mode=tokens -Dmeshwarden.auth.generated-token-file="$token_file" \
     "${jar[@]}" >"$log" 2>&1 &
   app_pid=$!
   ready=""
@@ -108,7 +111,8 @@ for opts in "${settings[@]}"; do
     continue
   fi
   rss_start=$(status_mib "$app_pid" VmRSS)
-  policies=$(curl -sf "http://localhost:$app_port/api/v1/policies" | grep -o '"kind":"MeshPolicy"' | wc -l)
+  auth="Authorization: Bearer $(cat "$token_file")"
+  policies=$(curl -sf -H "$auth" "http://localhost:$app_port/api/v1/policies" | grep -o '"kind":"MeshPolicy"' | wc -l)
 
   # Writing 5 to clear_refs resets VmHWM to the current RSS, so the peak is that of the cycle, not of start-up.
   hwm_scope=cycle
@@ -116,7 +120,8 @@ for opts in "${settings[@]}"; do
 
   reset_counts
   t=$(now_ms)
-  audit_code=$(curl -s -o "$work/audit.json" -w '%{http_code}' -X POST "http://localhost:$app_port/api/v1/audits")
+  audit_code=$(curl -s -H "$auth" -o "$work/audit.json" -w '%{http_code}' -X POST \
+    "http://localhost:$app_port/api/v1/audits")
   audit_ms=$(($(now_ms) - t))
   audit_counts=$(counts_json)
   audit_reqs=$(total_of "$audit_counts")
@@ -124,7 +129,8 @@ for opts in "${settings[@]}"; do
 
   reset_counts
   t=$(now_ms)
-  run_code=$(curl -s -o "$work/run.json" -w '%{http_code}' -X POST "http://localhost:$app_port/api/v1/runs?dryRun=true")
+  run_code=$(curl -s -H "$auth" -o "$work/run.json" -w '%{http_code}' -X POST \
+    "http://localhost:$app_port/api/v1/runs?dryRun=true")
   run_ms=$(($(now_ms) - t))
   run_counts=$(counts_json)
   run_reqs=$(total_of "$run_counts")

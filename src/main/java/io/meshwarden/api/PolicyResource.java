@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.auth.AuditLog;
+import io.meshwarden.auth.CurrentCaller;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.LabelSelector;
 import io.meshwarden.policy.MeshPolicy;
@@ -45,12 +47,14 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Produces({MediaType.APPLICATION_JSON, MediaTypes.YAML})
 public class PolicyResource {
     private final PolicyCatalog catalog;
+    private final CurrentCaller caller;
 
     @Context
     UriInfo uriInfo;
 
-    public PolicyResource(PolicyCatalog catalog) {
+    public PolicyResource(PolicyCatalog catalog, CurrentCaller caller) {
         this.catalog = catalog;
+        this.caller = caller;
     }
 
     @GET
@@ -111,6 +115,7 @@ public class PolicyResource {
             throw ApiException.invalid("/metadata/resourceVersion", "must not be set when creating a policy");
         }
         PolicyCatalog.Entry created = catalog.create(policy);
+        AuditLog.policy(caller.get(), "policy.create", created.policy().name(), null, version(created));
         return Response.created(uriInfo.getAbsolutePathBuilder().path(created.policy().name()).build())
                 .tag(etag(created.policy())).entity(render(created)).build();
     }
@@ -174,7 +179,10 @@ public class PolicyResource {
             throw ApiException.invalid("/metadata/resourceVersion", "differs from If-Match (" + fromHeader + ")");
         }
         boolean viaIfMatch = fromHeader != null;
-        PolicyCatalog.Entry updated = catalog.update(policy, viaIfMatch ? fromHeader : fromBody, viaIfMatch);
+        String expected = viaIfMatch ? fromHeader : fromBody;
+        String before = expected != null ? expected : currentVersion(name);
+        PolicyCatalog.Entry updated = catalog.update(policy, expected, viaIfMatch);
+        AuditLog.policy(caller.get(), "policy.update", name, before, version(updated));
         return Response.ok(render(updated)).tag(etag(updated.policy())).build();
     }
 
@@ -188,7 +196,9 @@ public class PolicyResource {
     @APIResponse(responseCode = "412", description = "If-Match does not match the current ETag")
     public Response delete(@PathParam("name") String name, @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch) {
         String expected = parseIfMatch(ifMatch);
+        String before = expected != null ? expected : currentVersion(name);
         catalog.delete(name, expected, true);
+        AuditLog.policy(caller.get(), "policy.delete", name, before, null);
         return Response.noContent().build();
     }
 
@@ -208,6 +218,15 @@ public class PolicyResource {
             status.put("file", e.file());
         }
         return doc;
+    }
+
+    /** For the audit log of an unconditional change; another writer may still slip in between. */
+    private String currentVersion(String name) {
+        return catalog.get(name).map(PolicyResource::version).orElse(null);
+    }
+
+    private static String version(PolicyCatalog.Entry e) {
+        return e.policy().metadata().resourceVersion();
     }
 
     private static EntityTag etag(MeshPolicy p) {

@@ -10,4 +10,11 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 @Schema(name = "Problem", description = "RFC 7807 problem details (application/problem+json)")
 public record Problem(String type, String title, int status, String detail, String instance,
         List<Violation> violations) {
+    public static final String MEDIA_TYPE = "application/problem+json";
+    static final String TYPE_BASE = "https://meshwarden.io/problems/";
+
+    /** A problem without violations; slug names its type under https://meshwarden.io/problems/. */
+    public static Problem of(int status, String slug, String title, String detail, String instance) {
+        return new Problem(TYPE_BASE + slug, title, status, detail, instance, null);
+    }
 }

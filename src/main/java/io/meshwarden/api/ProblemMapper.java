@@ -22,7 +22,6 @@ import org.jboss.logging.Logger;
 @Provider
 public class ProblemMapper implements ExceptionMapper<Throwable> {
     private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
-    private static final String TYPE_BASE = "https://meshwarden.io/problems/";
 
     @Context
     UriInfo uriInfo;
@@ -87,7 +86,7 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
 
     private Response problem(int status, String slug, String title, String detail, List<Violation> violations) {
         String instance = uriInfo == null ? null : uriInfo.getRequestUri().getPath();
-        Problem p = new Problem(TYPE_BASE + slug, title, status, detail, instance, violations);
+        Problem p = new Problem(Problem.TYPE_BASE + slug, title, status, detail, instance, violations);
         return Response.status(status).type(MediaTypes.PROBLEM).entity(Documents.toJson(p)).build();
     }
 

@@ -1,8 +1,12 @@
 package io.meshwarden.api;
 
 import io.meshwarden.Refusal;
+import io.meshwarden.auth.AuditLog;
+import io.meshwarden.auth.Caller;
+import io.meshwarden.auth.CurrentCaller;
 import io.meshwarden.enforce.EnforcementRun;
 import io.meshwarden.enforce.EnforcementService;
+import io.meshwarden.enforce.Reverter;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -25,12 +29,14 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Produces({MediaType.APPLICATION_JSON, MediaTypes.YAML})
 public class RunResource {
     private final EnforcementService service;
+    private final CurrentCaller caller;
 
     @Context
     UriInfo uriInfo;
 
-    public RunResource(EnforcementService service) {
+    public RunResource(EnforcementService service, CurrentCaller caller) {
         this.service = service;
+        this.caller = caller;
     }
 
     @POST
@@ -48,7 +54,9 @@ public class RunResource {
     @APIResponse(responseCode = "503", description = "No cluster is configured")
     public Response start(@Parameter(description = "Plan only; apply nothing") @QueryParam("dryRun")
             @DefaultValue("false") boolean dryRun) {
-        EnforcementRun run = service.run("manual", dryRun);
+        Caller who = caller.get();
+        EnforcementRun run = service.run("manual", dryRun, who);
+        AuditLog.run(who, "run.start", run.id(), dryRun, run.outcome());
         java.net.URI location = uriInfo.getAbsolutePathBuilder().path(run.id()).build();
         if ("running".equals(run.outcome())) {
             return Response.accepted(run).location(location).build();
@@ -82,6 +90,13 @@ public class RunResource {
     @APIResponse(responseCode = "409", description = "An object changed since the run, nothing to revert, or "
             + "already reverted")
     public EnforcementRun revert(@PathParam("id") String id) {
-        return service.revert(id);
+        Caller who = caller.get();
+        EnforcementRun reverted = service.revert(id);
+        AuditLog.run(who, "run.revert", id, false, reverted.outcome());
+        for (Reverter.Step step : reverted.reverted()) {
+            AuditLog.clusterBy(who, id, "cluster." + step.action(), step.target(), null, null, step.changeId(), null,
+                    step.result() + (step.detail() == null ? "" : ": " + step.detail()));
+        }
+        return reverted;
     }
 }

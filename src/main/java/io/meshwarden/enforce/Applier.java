@@ -112,6 +112,7 @@ public final class Applier {
                     o = Change.CREATE.equals(c.action()) ? create(c, dryRun) : patch(c, dryRun);
                 }
             } catch (ApplyStopped e) {
+                ChangeAudit.record(e.outcome());
                 throw e.after(outcomes);
             } catch (ApiRetry.Exhausted e) {
                 // A read before any write of this change: nothing of it was sent.
@@ -124,6 +125,7 @@ public final class Applier {
                 o = failed(c, 0, e.toString());
             }
             outcomes.add(o);
+            ChangeAudit.record(o);
         }
         return new ApplyResult(dryRun, outcomes);
     }

@@ -3,6 +3,8 @@ package io.meshwarden.enforce;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.Refusal;
+import io.meshwarden.auth.AuditLog;
+import io.meshwarden.auth.Caller;
 import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.cluster.RetryConfig;
 import io.meshwarden.evaluate.ResourceRef;
@@ -76,7 +78,7 @@ public class EnforcementService {
             return;
         }
         try {
-            run("scheduled", false);
+            run("scheduled", false, Caller.SCHEDULER);
         } catch (Refusal e) {
             LOG.debugf("scheduled enforcement skipped: %s", e.getMessage());
         }
@@ -85,9 +87,10 @@ public class EnforcementService {
     /**
      * Starts a run: reads, evaluates and plans now, so the plan is in the answer; a dry run or an empty plan is
      * finished at once, otherwise the changes are applied in the background through the rollout budget. A second
-     * caller while one runs is refused (409), not queued.
+     * caller while one runs is refused (409), not queued. Every cluster write of the run is audited as made by
+     * {@code startedBy}.
      */
-    public EnforcementRun run(String trigger, boolean dryRun) {
+    public EnforcementRun run(String trigger, boolean dryRun, Caller startedBy) {
         if (!audits.clusterEnabled()) {
             throw Refusal.unavailable("no cluster is configured (meshwarden.cluster.enabled)");
         }
@@ -106,17 +109,17 @@ public class EnforcementService {
             plan = ownersAllowed(Planner.plan(live.policies(), live.result(), live.snapshot()),
                     config.helm().patchOwners());
             if (dryRun || plan.isEmpty()) {
-                return finish(id, trigger, dryRun, started, plan, runner().run(plan, dryRun));
+                return finish(id, trigger, startedBy, dryRun, started, plan, runner().run(plan, dryRun));
             }
-            EnforcementRun running = new EnforcementRun(id, trigger, false, started, null, "running", plan, List.of(),
-                    null, List.of(), List.of(), null);
+            EnforcementRun running = new EnforcementRun(id, trigger, startedBy.user(), false, started, null,
+                    "running", plan, List.of(), null, List.of(), List.of(), null);
             record(running);
             Plan toApply = plan;
             worker.submit(() -> {
-                try {
-                    finish(id, trigger, false, started, toApply, runner().run(toApply, false));
+                try (AuditLog.Scope audit = AuditLog.attribute(startedBy, id)) {
+                    finish(id, trigger, startedBy, false, started, toApply, runner().run(toApply, false));
                 } catch (RuntimeException e) {
-                    fail(id, trigger, false, started, toApply, e);
+                    fail(id, trigger, startedBy, false, started, toApply, e);
                 } finally {
                     busy.set(false);
                 }
@@ -126,7 +129,7 @@ public class EnforcementService {
         } catch (Refusal e) {
             throw e;
         } catch (RuntimeException e) {
-            return fail(id, trigger, dryRun, started, plan, e);
+            return fail(id, trigger, startedBy, dryRun, started, plan, e);
         } finally {
             if (!background) {
                 busy.set(false);
@@ -142,12 +145,12 @@ public class EnforcementService {
         return new RolloutRunner(client.get(), rollout, retry).guardedBy(leadership::mayEnforce);
     }
 
-    private EnforcementRun finish(String id, String trigger, boolean dryRun, Instant started, Plan plan,
-            RolloutResult result) {
+    private EnforcementRun finish(String id, String trigger, Caller startedBy, boolean dryRun, Instant started,
+            Plan plan, RolloutResult result) {
         boolean failed = !result.withStatus(RolloutOutcome.Status.FAILED).isEmpty();
         String outcome = outcome(dryRun, plan, result);
-        EnforcementRun run = new EnforcementRun(id, trigger, dryRun, started, Instant.now(), outcome, plan,
-                result.outcomes(), result.halt(), notes(plan, result), List.of(), null);
+        EnforcementRun run = new EnforcementRun(id, trigger, startedBy.user(), dryRun, started, Instant.now(), outcome,
+                plan, result.outcomes(), result.halt(), notes(plan, result), List.of(), null);
         record(run);
         if (failed) {
             consecutiveFailures.incrementAndGet();
@@ -171,12 +174,12 @@ public class EnforcementService {
                 : result.halted() ? "halted" : failed ? "partial" : "applied";
     }
 
-    private EnforcementRun fail(String id, String trigger, boolean dryRun, Instant started, Plan plan,
-            RuntimeException e) {
+    private EnforcementRun fail(String id, String trigger, Caller startedBy, boolean dryRun, Instant started,
+            Plan plan, RuntimeException e) {
         LOG.errorf("enforcement run %s failed: %s", id, e.getMessage());
         consecutiveFailures.incrementAndGet();
-        EnforcementRun run = new EnforcementRun(id, trigger, dryRun, started, Instant.now(), "failed", plan, List.of(),
-                null, List.of(), List.of(), e.getMessage());
+        EnforcementRun run = new EnforcementRun(id, trigger, startedBy.user(), dryRun, started, Instant.now(),
+                "failed", plan, List.of(), null, List.of(), List.of(), e.getMessage());
         record(run);
         return run;
     }

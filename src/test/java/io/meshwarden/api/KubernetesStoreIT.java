@@ -14,6 +14,9 @@ import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import java.io.IOException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +26,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusIntegrationTest
 @TestProfile(KubernetesStoreProfile.class)
 @WithTestResource(TestDirs.class)
+@WithTestResource(GeneratedAdminToken.class)
 @WithKubernetesTestServer(crud = true)
 class KubernetesStoreIT {
     static {
@@ -32,6 +36,16 @@ class KubernetesStoreIT {
 
     @KubernetesTestServer
     KubernetesServer server;
+
+    @BeforeEach
+    void token() throws IOException {
+        GeneratedAdminToken.authorizeRequests();
+    }
+
+    @AfterEach
+    void forgetToken() {
+        GeneratedAdminToken.forget();
+    }
 
     @Test
     void packagedAppKeepsPoliciesAsResources() {

@@ -296,7 +296,7 @@ class ApplierFaultsTest {
         assertEquals(2 + RETRY.maxAttempts(), faults.received("PATCH", CRONJOBS), faults::report);
         assertEquals(2, faults.applied("PATCH", CRONJOBS), faults::report);
 
-        EnforcementRun run = new EnforcementRun("run-1", "test", false, null, null,
+        EnforcementRun run = new EnforcementRun("run-1", "test", "tester", false, null, null,
                 EnforcementService.outcome(false, first, r1), first, r1.outcomes(), r1.halt(), List.of(), List.of(),
                 null);
         EnforcementRun.Summary s = run.summary();
@@ -383,7 +383,7 @@ class ApplierFaultsTest {
             assertEquals(List.of("CronJob/apps/a#1"), ids(r.applied()));
             assertEquals(List.of("CronJob/apps/b#1", "CronJob/apps/c#1"), ids(r.deferred()));
             assertEquals(1, faults.received("PATCH", CRONJOBS), faults::report);
-            EnforcementRun run = new EnforcementRun("run-1", "test", false, null, null,
+            EnforcementRun run = new EnforcementRun("run-1", "test", "tester", false, null, null,
                     EnforcementService.outcome(false, plan, r), plan, r.outcomes(), r.halt(), List.of(), List.of(),
                     null);
             assertEquals("halted", run.outcome());

@@ -45,8 +45,9 @@ class KustomizeTest {
 
     /**
      * What every deployment may do: LiveSnapshotReader's lists, the single-object gets of Applier, Reverter and
-     * RolloutRunner (dry runs included), the Lease of LeaderLease (fabric8 renews it with a merge patch), and the
-     * MeshPolicy resources. Anything beyond this table is a privilege the code does not use.
+     * RolloutRunner (dry runs included), the Lease of LeaderLease (fabric8 renews it with a merge patch), the
+     * MeshPolicy resources, and the reviews of io.meshwarden.auth that check API callers. Anything beyond this table
+     * is a privilege the code does not use.
      */
     static final Set<String> READ_PATH = Set.of(
             "cluster core/namespaces get", "cluster core/namespaces list",
@@ -73,7 +74,22 @@ class KustomizeTest {
             NS + " coordination.k8s.io/leases create",
             NS + " coordination.k8s.io/leases get [meshwarden-leader]",
             NS + " coordination.k8s.io/leases patch [meshwarden-leader]",
-            NS + " core/events create");
+            NS + " core/events create",
+            "cluster authentication.k8s.io/tokenreviews create",
+            "cluster authorization.k8s.io/subjectaccessreviews create");
+
+    /**
+     * The ClusterRoles for API callers, from io.meshwarden.auth.ApiRoutes: reads are get and list, policy changes
+     * create, update and delete, audits and dry runs update, and cluster changes update on meshpolicies/enforce.
+     */
+    static final Map<String, Set<String>> API_USER_ROLES = Map.of(
+            "meshwarden-viewer", Set.of("meshwarden.io/meshpolicies get", "meshwarden.io/meshpolicies list"),
+            "meshwarden-editor", Set.of("meshwarden.io/meshpolicies get", "meshwarden.io/meshpolicies list",
+                    "meshwarden.io/meshpolicies create", "meshwarden.io/meshpolicies update",
+                    "meshwarden.io/meshpolicies delete"),
+            "meshwarden-admin", Set.of("meshwarden.io/meshpolicies get", "meshwarden.io/meshpolicies list",
+                    "meshwarden.io/meshpolicies create", "meshwarden.io/meshpolicies update",
+                    "meshwarden.io/meshpolicies delete", "meshwarden.io/meshpolicies/enforce update"));
 
     /** What enforcement adds, from the remedies of io.meshwarden.evaluate and the enforce package. */
     static final Set<String> ENFORCE = Set.of(
@@ -191,7 +207,13 @@ class KustomizeTest {
                             boolean policies = r.equals("meshpolicies")
                                     && Set.of("create", "update", "delete").contains(v);
                             boolean status = r.equals("meshpolicies/status") && v.equals("update");
-                            assertTrue(event || lease || policies || status, dir + ": " + name(role) + " grants " + v + " on "
+                            // Reviews are questions to the API server; creating one stores nothing.
+                            boolean review = Set.of("tokenreviews", "subjectaccessreviews").contains(r)
+                                    && v.equals("create");
+                            // Roles for API callers are granted to nobody here; the service account never holds them.
+                            boolean apiUsers = API_USER_ROLES.containsKey(name(role));
+                            assertTrue(event || lease || policies || status || review || apiUsers, dir + ": "
+                                    + name(role) + " grants " + v + " on "
                                     + r + " in " + scope);
                         }
                     }
@@ -245,6 +267,34 @@ class KustomizeTest {
         Map<String, String> env = env(deployment(docs));
         assertEquals("true", env.get("MESHWARDEN_HELM_PATCH_OWNERS"));
         assertEquals("true", env.get("MESHWARDEN_ENFORCE_ENABLED"));
+    }
+
+    @Test
+    void apiUserRolesGrantWhatTheApiChecksAndAreBoundToNobody() {
+        for (String dir : ALL) {
+            List<JsonNode> docs = render(dir);
+            for (Map.Entry<String, Set<String>> expected : API_USER_ROLES.entrySet()) {
+                JsonNode role = ofKind(docs, "ClusterRole").stream().filter(r -> name(r).equals(expected.getKey()))
+                        .findFirst().orElse(null);
+                assertNotNull(role, dir + " has no ClusterRole " + expected.getKey());
+                Set<String> granted = new TreeSet<>();
+                for (JsonNode rule : role.path("rules")) {
+                    assertTrue(texts(rule.path("resourceNames")).isEmpty(), expected.getKey());
+                    for (String group : texts(rule.path("apiGroups"))) {
+                        for (String resource : texts(rule.path("resources"))) {
+                            for (String verb : texts(rule.path("verbs"))) {
+                                granted.add(group + "/" + resource + " " + verb);
+                            }
+                        }
+                    }
+                }
+                assertEquals(new TreeSet<>(expected.getValue()), granted, dir + ": " + expected.getKey());
+            }
+            for (JsonNode b : ofKind(docs, "RoleBinding", "ClusterRoleBinding")) {
+                assertFalse(API_USER_ROLES.containsKey(b.at("/roleRef/name").asText()), dir + ": " + name(b)
+                        + " binds a role meant for API callers");
+            }
+        }
     }
 
     // ---------------------------------------------------------------- workload
