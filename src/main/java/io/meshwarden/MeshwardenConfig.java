@@ -85,6 +85,13 @@ public interface MeshwardenConfig {
         @WithDefault("50")
         int runsKept();
 
+        /**
+         * Dry runs kept among them: a dry run's plan holds a change per non-compliant object (about 10 MB at 10k
+         * workloads), and dry runs change nothing that a revert would need.
+         */
+        @WithDefault("3")
+        int dryRunsKept();
+
         /** The enforcer health check is DOWN after this many consecutive failed runs. */
         @WithDefault("3")
         int failureThreshold();

@@ -226,6 +226,13 @@ public class EnforcementService {
         synchronized (runs) {
             runs.removeIf(r -> r.id().equals(run.id()));
             runs.add(0, run);
+            int dryRuns = 0;
+            for (java.util.Iterator<EnforcementRun> it = runs.iterator(); it.hasNext(); ) {
+                EnforcementRun r = it.next();
+                if (r.dryRun() && ++dryRuns > config.enforce().dryRunsKept()) {
+                    it.remove();
+                }
+            }
             while (runs.size() > config.enforce().runsKept()) {
                 runs.remove(runs.size() - 1);
             }

@@ -86,6 +86,19 @@ class RunApiTest {
     }
 
     @Test
+    void onlyTheLatestDryRunsAreKept() {
+        List<String> ids = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ids.add(given().post("/api/v1/runs?dryRun=true").then().statusCode(201).extract().path("id"));
+        }
+        List<String> listed = given().get("/api/v1/runs").then().statusCode(200).extract().path("id");
+        assertTrue(listed.containsAll(ids.subList(1, 4)), listed.toString());
+        assertTrue(!listed.contains(ids.get(0)), "the oldest of four dry runs is dropped (dry-runs-kept 3)");
+        given().get("/api/v1/runs/" + ids.get(0)).then().statusCode(404);
+        given().get("/api/v1/runs/" + ids.get(3)).then().statusCode(200).body("dryRun", equalTo(true));
+    }
+
+    @Test
     void dryRunThenApplyThenNothingToDoThenRevert() {
         KubernetesClient k = server.getClient();
         cluster(k);
