@@ -1,5 +1,6 @@
 package io.meshwarden.enforce;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -8,13 +9,18 @@ import io.meshwarden.enforce.ApplyResult.Outcome;
 import io.meshwarden.enforce.ApplyResult.Status;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
  * Undoes what one run applied: restores the prior value of every field it patched and deletes the objects it
- * created. All or nothing at the start: if any of those objects changed since the run (its resourceVersion moved
- * on), nothing is reverted, because restoring old values over someone else's newer change would lose it.
+ * created. All or nothing at the start: if any field the run wrote no longer holds what it wrote, nothing is
+ * reverted, because restoring old values over someone else's newer change would lose it. Other fields may have
+ * moved on: on a real cluster a controller writes a Deployment's status right after every template change, so
+ * comparing resourceVersions would refuse every revert. The revert patch then carries the version read here as
+ * its precondition, so a write between this check and the patch still stops it.
  */
 public final class Reverter {
     public static final String EVENT_REASON = "MeshwardenReverted";
@@ -48,9 +54,14 @@ public final class Reverter {
     public List<Step> revert(ApplyResult applied) {
         List<Outcome> written = applied.withStatus(Status.APPLIED);
         List<String> changed = new ArrayList<>();
+        Map<Outcome, String> versions = new IdentityHashMap<>();
         for (Outcome o : written) {
             GenericKubernetesResource live = objects.resource(o.change().target()).get();
-            if (live != null && !Objects.equals(KubeObjects.resourceVersion(live), o.resourceVersion())) {
+            if (live == null) {
+                continue;
+            }
+            versions.put(o, KubeObjects.resourceVersion(live));
+            if (!stillAsWritten(o, objects.toJson(live))) {
                 changed.add(o.change().target().toString());
             }
         }
@@ -60,12 +71,48 @@ public final class Reverter {
         List<Step> steps = new ArrayList<>();
         // Reverse order: the last change made is the first undone.
         for (int i = written.size() - 1; i >= 0; i--) {
-            steps.add(revertOne(written.get(i)));
+            Outcome o = written.get(i);
+            steps.add(revertOne(o, versions.getOrDefault(o, o.resourceVersion())));
         }
         return steps;
     }
 
-    private Step revertOne(Outcome o) {
+    /** Whether every field the run wrote still holds what it wrote (metadata the server manages aside). */
+    static boolean stillAsWritten(Outcome o, JsonNode live) {
+        if (o.sent() == null || !o.sent().isObject()) {
+            return true;
+        }
+        ObjectNode written = ((ObjectNode) o.sent()).deepCopy();
+        written.remove("status");
+        written.remove("apiVersion");
+        written.remove("kind");
+        JsonNode meta = written.get("metadata");
+        if (meta instanceof ObjectNode m) {
+            m.retain("labels", "annotations");
+        }
+        return holds(written, live);
+    }
+
+    private static boolean holds(JsonNode written, JsonNode live) {
+        if (written.isObject()) {
+            if (live == null || !live.isObject()) {
+                return false;
+            }
+            for (Map.Entry<String, JsonNode> e : written.properties()) {
+                JsonNode value = e.getValue();
+                JsonNode now = live.get(e.getKey());
+                boolean ok = value.isNull() ? now == null || now.isNull()
+                        : value.isObject() ? holds(value, now) : MergePatch.same(value, now);
+                if (!ok) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return MergePatch.same(written, live);
+    }
+
+    private Step revertOne(Outcome o, String expectedVersion) {
         Change c = o.change();
         String target = c.target().toString();
         try {
@@ -80,7 +127,7 @@ public final class Reverter {
                 return new Step(c.id(), target, "delete", "reverted", null);
             }
             ObjectNode patch = o.revertPatch().deepCopy();
-            patch.withObject("/metadata").put("resourceVersion", o.resourceVersion());
+            patch.withObject("/metadata").put("resourceVersion", expectedVersion);
             GenericKubernetesResource after = objects.resource(c.target()).patch(KubeObjects.mergePatch(),
                     patch.toString());
             objects.recordEvent(c.target(), after, EVENT_REASON, "Patch", "Meshwarden reverted change " + c.id()
