@@ -25,6 +25,8 @@ import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.restassured.response.Response;
+import io.meshwarden.testing.RunPolling;
+import io.restassured.RestAssured;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -205,18 +207,7 @@ class RunApiTest {
     }
 
     private static Response awaitFinished(String id) {
-        long deadline = System.currentTimeMillis() + 20_000;
-        while (true) {
-            Response r = given().get("/api/v1/runs/" + id);
-            if (!"running".equals(r.path("outcome")) || System.currentTimeMillis() > deadline) {
-                return r;
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
+        return RunPolling.awaitFinished(RestAssured::given, id);
     }
 
     @Test

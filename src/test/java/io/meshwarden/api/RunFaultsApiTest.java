@@ -20,6 +20,8 @@ import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.restassured.response.Response;
+import io.meshwarden.testing.RunPolling;
+import io.restassured.RestAssured;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -121,17 +123,6 @@ class RunFaultsApiTest {
     }
 
     private static Response awaitFinished(String id) {
-        long deadline = System.currentTimeMillis() + 20_000;
-        while (true) {
-            Response r = given().get("/api/v1/runs/" + id);
-            if (!"running".equals(r.path("outcome")) || System.currentTimeMillis() > deadline) {
-                return r;
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
+        return RunPolling.awaitFinished(RestAssured::given, id);
     }
 }

@@ -25,6 +25,7 @@ import io.restassured.config.EncoderConfig;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
+import io.meshwarden.testing.RunPolling;
 import java.nio.file.Files;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
@@ -248,17 +249,6 @@ class TokensAuthTest {
     }
 
     private static Response awaitFinished(String id) {
-        long deadline = System.currentTimeMillis() + 20_000;
-        while (true) {
-            Response r = as(TokensProfile.ADMIN).get("/api/v1/runs/" + id);
-            if (!"running".equals(r.path("outcome")) || System.currentTimeMillis() > deadline) {
-                return r;
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                throw new AssertionError(e);
-            }
-        }
+        return RunPolling.awaitFinished(() -> as(TokensProfile.ADMIN), id);
     }
 }

@@ -83,20 +83,7 @@ class ApplierFaultsTest {
                 metadata: {name: apps, labels: {istio-injection: enabled}}
                 """).create();
         for (String name : List.of("a", "b", "c", "d")) {
-            setup.resource("""
-                    apiVersion: batch/v1
-                    kind: CronJob
-                    metadata: {name: %s, namespace: apps}
-                    spec:
-                      schedule: "0 2 * * *"
-                      jobTemplate:
-                        spec:
-                          template:
-                            metadata: {labels: {app: %s}}
-                            spec:
-                              restartPolicy: OnFailure
-                              containers: [{name: job, image: job}]
-                    """.formatted(name, name)).create();
+            setup.resource(MockCluster.cronJob("apps", name)).create();
         }
         faults.clearRecords();
     }

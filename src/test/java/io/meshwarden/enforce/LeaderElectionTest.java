@@ -20,20 +20,7 @@ class LeaderElectionTest {
 
     private static void cronJobs(MockCluster cluster) {
         for (String name : List.of("a", "b")) {
-            cluster.apply("""
-                    apiVersion: batch/v1
-                    kind: CronJob
-                    metadata: {name: %s, namespace: apps}
-                    spec:
-                      schedule: "0 2 * * *"
-                      jobTemplate:
-                        spec:
-                          template:
-                            metadata: {labels: {app: %s}}
-                            spec:
-                              restartPolicy: OnFailure
-                              containers: [{name: job, image: job}]
-                    """.formatted(name, name));
+            cluster.apply(MockCluster.cronJob("apps", name));
         }
     }
 

@@ -41,6 +41,24 @@ final class MockCluster implements AutoCloseable {
         server.destroy();
     }
 
+    /** A CronJob whose pods would get a sidecar: what the injection-exclusion policy patches. */
+    static String cronJob(String namespace, String name) {
+        return """
+                apiVersion: batch/v1
+                kind: CronJob
+                metadata: {name: %s, namespace: %s}
+                spec:
+                  schedule: "0 2 * * *"
+                  jobTemplate:
+                    spec:
+                      template:
+                        metadata: {labels: {app: %s}}
+                        spec:
+                          restartPolicy: OnFailure
+                          containers: [{name: job, image: job}]
+                """.formatted(name, namespace, name);
+    }
+
     void apply(String yaml) {
         client.resource(yaml).create();
     }
