@@ -24,6 +24,8 @@ import java.util.Objects;
  */
 public final class Reverter {
     public static final String EVENT_REASON = "MeshwardenReverted";
+    /** Re-checks after a conflicting write from a controller before the revert of one object gives up. */
+    private static final int CONFLICT_ATTEMPTS = 5;
 
     /** Objects that changed after the run; the caller answers 409. */
     public static final class Changed extends RuntimeException {
@@ -112,6 +114,35 @@ public final class Reverter {
         return MergePatch.same(written, live);
     }
 
+    /**
+     * The revert patch, with the version last checked as its precondition. A controller may write the object's
+     * status between the check and the patch (a Deployment's rollout does, several times): on a conflict the object
+     * is read and checked again, and the patch retried while the run's fields still hold what it wrote. Null when
+     * they no longer do.
+     */
+    private GenericKubernetesResource patchWhileStillAsWritten(Outcome o, String expectedVersion) {
+        String version = expectedVersion;
+        for (int attempt = 1; ; attempt++) {
+            ObjectNode patch = o.revertPatch().deepCopy();
+            patch.withObject("/metadata").put("resourceVersion", version);
+            try {
+                return objects.resource(o.change().target()).patch(KubeObjects.mergePatch(), patch.toString());
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= CONFLICT_ATTEMPTS) {
+                    throw e;
+                }
+            }
+            GenericKubernetesResource live = objects.resource(o.change().target()).get();
+            if (live == null) {
+                throw new KubernetesClientException("gone", 404, null);
+            }
+            if (!stillAsWritten(o, objects.toJson(live))) {
+                return null;
+            }
+            version = KubeObjects.resourceVersion(live);
+        }
+    }
+
     private Step revertOne(Outcome o, String expectedVersion) {
         Change c = o.change();
         String target = c.target().toString();
@@ -126,10 +157,10 @@ public final class Reverter {
                         + ": deleted " + target + ", which it had created", c.id() + "/revert", clock);
                 return new Step(c.id(), target, "delete", "reverted", null);
             }
-            ObjectNode patch = o.revertPatch().deepCopy();
-            patch.withObject("/metadata").put("resourceVersion", expectedVersion);
-            GenericKubernetesResource after = objects.resource(c.target()).patch(KubeObjects.mergePatch(),
-                    patch.toString());
+            GenericKubernetesResource after = patchWhileStillAsWritten(o, expectedVersion);
+            if (after == null) {
+                return new Step(c.id(), target, "patch", "failed", "a field the run wrote changed during the revert");
+            }
             objects.recordEvent(c.target(), after, EVENT_REASON, "Patch", "Meshwarden reverted change " + c.id()
                     + " on " + target + ": " + o.revertPatch(), c.id() + "/revert", clock);
             return new Step(c.id(), target, "patch", "reverted", null);

@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.store.KubernetesPolicyStore;
 import io.quarkus.test.common.WithTestResource;
@@ -22,6 +21,7 @@ import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.restassured.response.Response;
 import io.meshwarden.testing.Await;
+import io.meshwarden.testing.Workloads;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -105,12 +105,7 @@ class KubernetesStoreApiTest {
         KubernetesClient k = server.getClient();
         k.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("kstore-batch")
                 .addToLabels("istio-injection", "enabled").endMetadata().build()).create();
-        k.batch().v1().cronjobs().inNamespace("kstore-batch").resource(new CronJobBuilder().withNewMetadata()
-                .withName("nightly").withNamespace("kstore-batch").endMetadata().withNewSpec()
-                .withSchedule("0 2 * * *").withNewJobTemplate().withNewSpec().withNewTemplate().withNewMetadata()
-                .addToLabels("app", "nightly").endMetadata().withNewSpec().addNewContainer().withName("job")
-                .withImage("job").endContainer().withRestartPolicy("OnFailure").endSpec().endTemplate().endSpec()
-                .endJobTemplate().endSpec().build()).create();
+        k.batch().v1().cronjobs().inNamespace("kstore-batch").resource(Workloads.nightlyCronJob("kstore-batch")).create();
         given().contentType("application/yaml").body("""
                 apiVersion: meshwarden.io/v1alpha1
                 kind: MeshPolicy

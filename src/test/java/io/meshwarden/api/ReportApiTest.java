@@ -12,8 +12,8 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.meshwarden.testing.Workloads;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -48,12 +48,7 @@ class ReportApiTest {
                 .withNewTemplate().withNewMetadata().addToLabels("app", "istiod").endMetadata().withNewSpec()
                 .addNewContainer().withName("discovery").withImage("pilot").endContainer().endSpec().endTemplate()
                 .endSpec().build()).create();
-        k.batch().v1().cronjobs().inNamespace("batch").resource(new CronJobBuilder().withNewMetadata()
-                .withName("nightly").withNamespace("batch").endMetadata().withNewSpec().withSchedule("0 2 * * *")
-                .withNewJobTemplate().withNewSpec().withNewTemplate().withNewMetadata().addToLabels("app", "nightly")
-                .endMetadata().withNewSpec().addNewContainer().withName("job").withImage("job").endContainer()
-                .withRestartPolicy("OnFailure").endSpec().endTemplate().endSpec().endJobTemplate().endSpec().build())
-                .create();
+        k.batch().v1().cronjobs().inNamespace("batch").resource(Workloads.nightlyCronJob("batch")).create();
 
         given().contentType("application/yaml").body("""
                 apiVersion: meshwarden.io/v1alpha1

@@ -15,7 +15,6 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
-import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.cluster.HelmEncoding;
 import io.quarkus.test.common.WithTestResource;
@@ -26,6 +25,7 @@ import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.restassured.response.Response;
 import io.meshwarden.testing.RunPolling;
+import io.meshwarden.testing.Workloads;
 import io.restassured.RestAssured;
 import java.util.List;
 import java.util.Map;
@@ -59,12 +59,7 @@ class RunApiTest {
                 .withReplicas(2).withNewSelector().addToMatchLabels("app", "web").endSelector().withNewTemplate()
                 .withNewMetadata().addToLabels("app", "web").endMetadata().withNewSpec().addNewContainer()
                 .withName("web").withImage("web").endContainer().endSpec().endTemplate().endSpec().build()).create();
-        k.batch().v1().cronjobs().inNamespace("runs-batch").resource(new CronJobBuilder().withNewMetadata()
-                .withName("nightly").withNamespace("runs-batch").endMetadata().withNewSpec().withSchedule("0 2 * * *")
-                .withNewJobTemplate().withNewSpec().withNewTemplate().withNewMetadata().addToLabels("app", "nightly")
-                .endMetadata().withNewSpec().addNewContainer().withName("job").withImage("job").endContainer()
-                .withRestartPolicy("OnFailure").endSpec().endTemplate().endSpec().endJobTemplate().endSpec().build())
-                .create();
+        k.batch().v1().cronjobs().inNamespace("runs-batch").resource(Workloads.nightlyCronJob("runs-batch")).create();
         given().contentType("application/yaml").body("""
                 apiVersion: meshwarden.io/v1alpha1
                 kind: MeshPolicy
