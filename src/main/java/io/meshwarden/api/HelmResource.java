@@ -1,5 +1,6 @@
 package io.meshwarden.api;
 
+import io.meshwarden.http.MediaTypes;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.enforce.MergePatch;

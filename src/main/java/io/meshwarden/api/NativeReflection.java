@@ -1,5 +1,6 @@
 package io.meshwarden.api;
 
+import io.meshwarden.http.Problem;
 import io.meshwarden.policy.Violation;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 

@@ -1,5 +1,7 @@
 package io.meshwarden.api;
 
+import io.meshwarden.http.MediaTypes;
+import io.meshwarden.http.Problem;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -12,7 +14,7 @@ import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Mode;
 import io.meshwarden.policy.PolicyCodec;
 import io.meshwarden.policy.PolicyType;
-import io.meshwarden.store.PolicyCatalog;
+import io.meshwarden.catalog.PolicyCatalog;
 import io.meshwarden.store.StoreException;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;

@@ -1,5 +1,7 @@
 package io.meshwarden.api;
 
+import io.meshwarden.http.MediaTypes;
+import io.meshwarden.http.Problem;
 import io.meshwarden.Refusal;
 import io.meshwarden.policy.DocumentSyntaxException;
 import io.meshwarden.policy.Documents;

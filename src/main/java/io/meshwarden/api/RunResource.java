@@ -1,11 +1,12 @@
 package io.meshwarden.api;
 
+import io.meshwarden.http.MediaTypes;
 import io.meshwarden.Refusal;
 import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.Caller;
 import io.meshwarden.auth.CurrentCaller;
 import io.meshwarden.enforce.EnforcementRun;
-import io.meshwarden.enforce.EnforcementService;
+import io.meshwarden.orchestrate.EnforcementService;
 import io.meshwarden.enforce.Reverter;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;

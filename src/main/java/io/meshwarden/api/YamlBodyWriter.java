@@ -1,5 +1,6 @@
 package io.meshwarden.api;
 
+import io.meshwarden.http.MediaTypes;
 import io.meshwarden.policy.Documents;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;

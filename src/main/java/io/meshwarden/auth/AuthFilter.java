@@ -1,6 +1,6 @@
 package io.meshwarden.auth;
 
-import io.meshwarden.api.Problem;
+import io.meshwarden.http.Problem;
 import io.meshwarden.policy.Documents;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;

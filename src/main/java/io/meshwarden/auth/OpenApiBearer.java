@@ -1,6 +1,6 @@
 package io.meshwarden.auth;
 
-import io.meshwarden.api.Problem;
+import io.meshwarden.http.Problem;
 import io.quarkus.smallrye.openapi.OpenApiFilter;
 import java.util.Map;
 import org.eclipse.microprofile.openapi.OASFactory;

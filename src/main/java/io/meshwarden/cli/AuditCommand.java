@@ -1,6 +1,6 @@
 package io.meshwarden.cli;
 
-import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.ManifestDirectoryLoader;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;

@@ -2,9 +2,9 @@ package io.meshwarden.cli;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.ClusterSnapshotBuilder;
-import io.meshwarden.cluster.HelmRelease;
+import io.meshwarden.model.HelmRelease;
 import io.meshwarden.cluster.ManifestDirectoryLoader;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.enforce.MergePatch;

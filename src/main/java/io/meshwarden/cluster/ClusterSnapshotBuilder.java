@@ -1,5 +1,17 @@
 package io.meshwarden.cluster;
 
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.HelmRelease;
+import io.meshwarden.model.Hpa;
+import io.meshwarden.model.IstioKind;
+import io.meshwarden.model.IstioResource;
+import io.meshwarden.model.MeshConfig;
+import io.meshwarden.model.NamespaceInfo;
+import io.meshwarden.model.Pdb;
+import io.meshwarden.model.ProxyPlacement;
+import io.meshwarden.model.ProxyResources;
+import io.meshwarden.model.Workload;
+import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.LabelSelector;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,5 +1,6 @@
 package io.meshwarden.cluster;
 
+import io.meshwarden.model.HelmRelease;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;

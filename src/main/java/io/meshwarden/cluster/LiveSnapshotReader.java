@@ -1,5 +1,6 @@
 package io.meshwarden.cluster;
 
+import io.meshwarden.model.ClusterSnapshot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.APIResource;

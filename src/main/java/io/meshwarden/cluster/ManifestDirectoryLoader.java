@@ -1,5 +1,6 @@
 package io.meshwarden.cluster;
 
+import io.meshwarden.model.ClusterSnapshot;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;

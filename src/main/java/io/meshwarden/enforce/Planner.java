@@ -1,8 +1,8 @@
 package io.meshwarden.enforce;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.meshwarden.cluster.ClusterSnapshot;
-import io.meshwarden.cluster.Hpa;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.Hpa;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
 import io.meshwarden.evaluate.Remedy;

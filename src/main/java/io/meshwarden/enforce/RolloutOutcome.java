@@ -22,11 +22,11 @@ public record RolloutOutcome(Change change, Status status, ApplyResult.Outcome a
         Objects.requireNonNull(status, "status");
     }
 
-    static RolloutOutcome of(ApplyResult.Outcome o, String detail) {
+    public static RolloutOutcome of(ApplyResult.Outcome o, String detail) {
         return new RolloutOutcome(o.change(), Status.valueOf(o.status().name()), o, detail);
     }
 
-    static RolloutOutcome of(ApplyResult.Outcome o) {
+    public static RolloutOutcome of(ApplyResult.Outcome o) {
         return of(o, o.detail());
     }
 

@@ -1,6 +1,6 @@
 package io.meshwarden.evaluate;
 
-import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Parameters;
 import java.util.ArrayList;

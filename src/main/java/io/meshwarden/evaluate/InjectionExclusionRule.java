@@ -1,8 +1,9 @@
 package io.meshwarden.evaluate;
 
-import io.meshwarden.cluster.ClusterSnapshot;
-import io.meshwarden.cluster.Workload;
-import io.meshwarden.cluster.WorkloadKind;
+import io.meshwarden.istio.Mesh;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.Workload;
+import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Parameters;
 

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** Small tree helpers shared by the rules. */
-final class Json {
-    static final JsonNodeFactory F = JsonNodeFactory.instance;
+public final class Json {
+    public static final JsonNodeFactory F = JsonNodeFactory.instance;
     private static final ObjectMapper YAML = YAMLMapper.builder().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).build();
 
@@ -20,12 +20,12 @@ final class Json {
     }
 
     /** A value that is present and not null. */
-    static boolean isSet(JsonNode n) {
+    public static boolean isSet(JsonNode n) {
         return n != null && !n.isMissingNode() && !n.isNull();
     }
 
     /** A node at a dotted path ({@code pilot.autoscaleMin}); keys never contain dots in the paths used here. */
-    static JsonNode at(JsonNode root, String dottedPath) {
+    public static JsonNode at(JsonNode root, String dottedPath) {
         JsonNode n = root;
         for (String key : dottedPath.split("\\.")) {
             if (n == null || !n.isObject()) {
@@ -37,7 +37,7 @@ final class Json {
     }
 
     /** The smallest object that sets {@code value} at {@code dottedPath}. */
-    static ObjectNode nest(String dottedPath, JsonNode value) {
+    public static ObjectNode nest(String dottedPath, JsonNode value) {
         String[] keys = dottedPath.split("\\.");
         ObjectNode root = F.objectNode();
         ObjectNode n = root;
@@ -52,7 +52,7 @@ final class Json {
      * Booleans as Helm sees them: YAML booleans, and the strings "true"/"false" that {@code --set} and env maps
      * produce.
      */
-    static Boolean bool(JsonNode n) {
+    public static Boolean bool(JsonNode n) {
         if (!isSet(n)) {
             return null;
         }
@@ -70,7 +70,7 @@ final class Json {
     }
 
     /** Integers, also when written as strings or floats (Helm turns numbers into float64). */
-    static Integer integer(JsonNode n) {
+    public static Integer integer(JsonNode n) {
         if (!isSet(n)) {
             return null;
         }
@@ -84,7 +84,7 @@ final class Json {
         }
     }
 
-    static java.math.BigDecimal decimal(JsonNode n) {
+    public static java.math.BigDecimal decimal(JsonNode n) {
         if (!isSet(n)) {
             return null;
         }
@@ -99,7 +99,7 @@ final class Json {
     }
 
     /** Whole numbers as integers, so that {@code 10} is not written as {@code 10.0} or compared as a decimal. */
-    static JsonNode number(java.math.BigDecimal n) {
+    public static JsonNode number(java.math.BigDecimal n) {
         java.math.BigDecimal s = n.stripTrailingZeros();
         if (s.scale() <= 0 && s.abs().compareTo(java.math.BigDecimal.valueOf(Integer.MAX_VALUE)) <= 0) {
             return F.numberNode(s.intValueExact());
@@ -107,7 +107,7 @@ final class Json {
         return F.numberNode(n.doubleValue());
     }
 
-    static ObjectNode labels(Map<String, String> labels) {
+    public static ObjectNode labels(Map<String, String> labels) {
         ObjectNode o = F.objectNode();
         new TreeMap<>(labels).forEach(o::put);
         return o;
@@ -117,7 +117,7 @@ final class Json {
      * Parses an annotation such as {@code proxy.istio.io/config}, which holds YAML or JSON. Returns null when it is
      * not a mapping: Istio rejects such a pod at injection, and that is not what these rules judge.
      */
-    static JsonNode parseYaml(String text) {
+    public static JsonNode parseYaml(String text) {
         if (text == null || text.isBlank()) {
             return null;
         }
@@ -129,7 +129,7 @@ final class Json {
         }
     }
 
-    static String toYaml(JsonNode n) {
+    public static String toYaml(JsonNode n) {
         try {
             return YAML.writeValueAsString(n);
         } catch (JsonProcessingException e) {
@@ -138,7 +138,7 @@ final class Json {
     }
 
     /** Text for messages: scalars without quotes, everything else as compact JSON. */
-    static String show(JsonNode n) {
+    public static String show(JsonNode n) {
         if (!isSet(n)) {
             return "unset";
         }

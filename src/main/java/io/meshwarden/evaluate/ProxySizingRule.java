@@ -1,12 +1,14 @@
 package io.meshwarden.evaluate;
 
+import io.meshwarden.istio.Mesh;
+import io.meshwarden.istio.ValuesSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.meshwarden.cluster.ClusterSnapshot;
-import io.meshwarden.cluster.Hpa;
-import io.meshwarden.cluster.Workload;
-import io.meshwarden.cluster.WorkloadKind;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.Hpa;
+import io.meshwarden.model.Workload;
+import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Parameters;
 import java.math.BigDecimal;

@@ -1,9 +1,9 @@
 package io.meshwarden.evaluate;
 
-import io.meshwarden.cluster.Hpa;
-import io.meshwarden.cluster.IstioResource;
-import io.meshwarden.cluster.Pdb;
-import io.meshwarden.cluster.Workload;
+import io.meshwarden.model.Hpa;
+import io.meshwarden.model.IstioResource;
+import io.meshwarden.model.Pdb;
+import io.meshwarden.model.Workload;
 
 /** ResourceRefs for snapshot records, which keep no apiVersion: the served versions the remedies are written for. */
 final class Refs {
@@ -28,7 +28,7 @@ final class Refs {
 
     /** Where the pod template sits in a workload, for paths and patches. */
     static String templatePath(Workload w) {
-        return w.kind() == io.meshwarden.cluster.WorkloadKind.CRON_JOB ? "spec.jobTemplate.spec.template"
+        return w.kind() == io.meshwarden.model.WorkloadKind.CRON_JOB ? "spec.jobTemplate.spec.template"
                 : "spec.template";
     }
 }

@@ -1,8 +1,8 @@
 package io.meshwarden.evaluate;
 
-import io.meshwarden.cluster.ClusterSnapshot;
-import io.meshwarden.cluster.NamespaceInfo;
-import io.meshwarden.cluster.Workload;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.NamespaceInfo;
+import io.meshwarden.model.Workload;
 import io.meshwarden.policy.Exemption;
 import io.meshwarden.policy.MeshPolicy;
 import java.util.Map;

@@ -1,13 +1,15 @@
 package io.meshwarden.evaluate;
 
+import io.meshwarden.istio.Mesh;
+import io.meshwarden.istio.ValuesSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.meshwarden.cluster.ClusterSnapshot;
-import io.meshwarden.cluster.IstioKind;
-import io.meshwarden.cluster.IstioResource;
-import io.meshwarden.cluster.MeshConfig;
-import io.meshwarden.cluster.Workload;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.IstioKind;
+import io.meshwarden.model.IstioResource;
+import io.meshwarden.model.MeshConfig;
+import io.meshwarden.model.Workload;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Parameters;
 import java.math.BigDecimal;

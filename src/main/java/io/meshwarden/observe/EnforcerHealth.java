@@ -1,6 +1,6 @@
 package io.meshwarden.observe;
 
-import io.meshwarden.enforce.EnforcementService;
+import io.meshwarden.orchestrate.EnforcementService;
 import io.smallrye.health.api.HealthGroup;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;

@@ -2,7 +2,7 @@ package io.meshwarden.observe;
 
 import io.meshwarden.policy.Mode;
 import io.meshwarden.policy.PolicyType;
-import io.meshwarden.store.PolicyCatalog;
+import io.meshwarden.catalog.PolicyCatalog;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;

@@ -1,6 +1,6 @@
 package io.meshwarden.observe;
 
-import io.meshwarden.store.PolicyCatalog;
+import io.meshwarden.catalog.PolicyCatalog;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;

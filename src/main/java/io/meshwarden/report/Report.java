@@ -3,7 +3,7 @@ package io.meshwarden.report;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
 import java.time.Instant;
-import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.model.ClusterSnapshot;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;

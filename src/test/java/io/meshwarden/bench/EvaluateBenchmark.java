@@ -1,7 +1,7 @@
 package io.meshwarden.bench;
 
 import io.meshwarden.cli.AuditCommandAccess;
-import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
 import io.meshwarden.policy.MeshPolicy;

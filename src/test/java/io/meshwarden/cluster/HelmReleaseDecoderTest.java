@@ -1,5 +1,7 @@
 package io.meshwarden.cluster;
 
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.HelmRelease;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

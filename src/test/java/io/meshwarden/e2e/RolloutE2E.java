@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.enforce.Plan;

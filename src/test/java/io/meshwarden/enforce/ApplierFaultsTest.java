@@ -1,5 +1,7 @@
 package io.meshwarden.enforce;
 
+import io.meshwarden.orchestrate.EnforcementService;
+import io.meshwarden.orchestrate.LeaderLease;
 import static io.meshwarden.testing.FaultInjectingDispatcher.Fault.drop;
 import static io.meshwarden.testing.FaultInjectingDispatcher.Fault.pass;
 import static io.meshwarden.testing.FaultInjectingDispatcher.Fault.slow;
@@ -19,7 +21,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.meshwarden.cluster.ApiRetry;
-import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.enforce.ApplyResult.Outcome;
 import io.meshwarden.enforce.ApplyResult.Status;

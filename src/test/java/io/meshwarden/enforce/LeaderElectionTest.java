@@ -1,5 +1,6 @@
 package io.meshwarden.enforce;
 
+import io.meshwarden.orchestrate.LeaderLease;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.meshwarden.cluster.ClusterSnapshot;
-import io.meshwarden.cluster.Hpa;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.Hpa;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
 import io.meshwarden.evaluate.HelmRef;

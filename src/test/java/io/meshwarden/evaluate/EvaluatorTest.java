@@ -7,7 +7,7 @@ import static io.meshwarden.evaluate.Fixtures.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.ManifestDirectoryLoader;
 import io.meshwarden.policy.MeshPolicy;
 import java.io.IOException;

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyType;
 import org.junit.jupiter.api.Test;

@@ -16,7 +16,7 @@ import io.fabric8.mockwebserver.MockWebServer;
 import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.cluster.LiveReadException;
 import io.meshwarden.cluster.LiveSnapshotReader;
-import io.meshwarden.cluster.Workload;
+import io.meshwarden.model.Workload;
 import io.meshwarden.testing.ConnectionDroppingProxy;
 import io.meshwarden.testing.FaultInjectingDispatcher;
 import io.meshwarden.testing.PagingCrudDispatcher;

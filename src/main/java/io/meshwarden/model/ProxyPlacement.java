@@ -1,4 +1,4 @@
-package io.meshwarden.cluster;
+package io.meshwarden.model;
 
 /**
  * Where a pod template carries {@code istio-proxy}. Templates normally have none: the injector adds the proxy when the

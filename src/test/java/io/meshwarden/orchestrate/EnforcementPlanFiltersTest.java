@@ -1,5 +1,12 @@
-package io.meshwarden.enforce;
+package io.meshwarden.orchestrate;
 
+import io.meshwarden.enforce.ApplyResult;
+import io.meshwarden.enforce.Change;
+import io.meshwarden.enforce.Plan;
+import io.meshwarden.enforce.Planner;
+import io.meshwarden.enforce.RolloutOutcome;
+import io.meshwarden.enforce.RolloutResult;
+import io.meshwarden.enforce.Skipped;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,8 +1,7 @@
-package io.meshwarden.enforce;
+package io.meshwarden.orchestrate;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.MeshwardenConfig;
-import io.meshwarden.report.AuditJob;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;

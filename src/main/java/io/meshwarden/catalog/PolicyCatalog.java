@@ -1,5 +1,10 @@
-package io.meshwarden.store;
+package io.meshwarden.catalog;
 
+import io.meshwarden.store.FilePolicyStore;
+import io.meshwarden.store.KubernetesPolicyStore;
+import io.meshwarden.store.PolicyStore;
+import io.meshwarden.store.ResourceVersionClock;
+import io.meshwarden.store.StoreException;
 import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.gitops.GitOpsSource;
 import io.meshwarden.policy.MeshPolicy;

@@ -1,4 +1,4 @@
-package io.meshwarden.api;
+package io.meshwarden.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.meshwarden.policy.Violation;
@@ -11,7 +11,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 public record Problem(String type, String title, int status, String detail, String instance,
         List<Violation> violations) {
     public static final String MEDIA_TYPE = "application/problem+json";
-    static final String TYPE_BASE = "https://meshwarden.io/problems/";
+    public static final String TYPE_BASE = "https://meshwarden.io/problems/";
 
     /** A problem without violations; slug names its type under https://meshwarden.io/problems/. */
     public static Problem of(int status, String slug, String title, String detail, String instance) {

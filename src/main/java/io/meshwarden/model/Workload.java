@@ -1,4 +1,4 @@
-package io.meshwarden.cluster;
+package io.meshwarden.model;
 
 import java.util.Map;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package io.meshwarden.cluster;
+package io.meshwarden.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Objects;

@@ -1,5 +1,6 @@
-package io.meshwarden.cluster;
+package io.meshwarden.model;
 
+import io.meshwarden.cluster.ClusterSnapshotBuilder;
 import io.meshwarden.policy.LabelSelector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

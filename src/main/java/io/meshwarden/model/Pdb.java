@@ -1,4 +1,4 @@
-package io.meshwarden.cluster;
+package io.meshwarden.model;
 
 import io.meshwarden.policy.LabelSelector;
 import java.util.Map;

@@ -1,5 +1,16 @@
-package io.meshwarden.enforce;
+package io.meshwarden.orchestrate;
 
+import io.meshwarden.enforce.Change;
+import io.meshwarden.enforce.EnforcementRun;
+import io.meshwarden.enforce.Plan;
+import io.meshwarden.enforce.Planner;
+import io.meshwarden.enforce.Reverter;
+import io.meshwarden.enforce.RolloutConfig;
+import io.meshwarden.enforce.RolloutHaltReason;
+import io.meshwarden.enforce.RolloutOutcome;
+import io.meshwarden.enforce.RolloutResult;
+import io.meshwarden.enforce.RolloutRunner;
+import io.meshwarden.enforce.Skipped;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.Refusal;
@@ -8,7 +19,6 @@ import io.meshwarden.auth.Caller;
 import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.cluster.RetryConfig;
 import io.meshwarden.evaluate.ResourceRef;
-import io.meshwarden.report.AuditJob;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -166,7 +176,7 @@ public class EnforcementService {
     }
 
     /** The word for how a run ended; see {@link EnforcementRun#outcome()}. */
-    static String outcome(boolean dryRun, Plan plan, RolloutResult result) {
+    public static String outcome(boolean dryRun, Plan plan, RolloutResult result) {
         boolean failed = !result.withStatus(RolloutOutcome.Status.FAILED).isEmpty();
         // Stopped by the API server rather than by a rollout: the next run resumes from the cluster's state.
         boolean incomplete = result.halted() && result.halt().reason() == RolloutHaltReason.API_UNAVAILABLE;

@@ -1,10 +1,14 @@
-package io.meshwarden.evaluate;
+package io.meshwarden.istio;
 
+import io.meshwarden.evaluate.HelmRef;
+import io.meshwarden.evaluate.Json;
+import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.evaluate.ResourceRef;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.meshwarden.cluster.HelmRelease;
-import io.meshwarden.cluster.IstioResource;
+import io.meshwarden.model.HelmRelease;
+import io.meshwarden.model.IstioResource;
 
 /**
  * Helm-style values of an Istio installation, wherever they are kept: a Helm release (effective values), or
@@ -16,14 +20,14 @@ import io.meshwarden.cluster.IstioResource;
  * @param version  the Istio version as written (app or chart version, Sail spec.version, IstioOperator spec.tag);
  *                 null when unknown
  */
-record ValuesSource(Kind kind, ResourceRef ref, HelmRef helm, JsonNode values, JsonNode userValues, String chart,
+public record ValuesSource(Kind kind, ResourceRef ref, HelmRef helm, JsonNode values, JsonNode userValues, String chart,
         String revision, String version) {
 
-    enum Kind {
+    public enum Kind {
         HELM, SAIL, ISTIO_OPERATOR
     }
 
-    static ValuesSource of(HelmRelease r) {
+    public static ValuesSource of(HelmRelease r) {
         String revision = r.values().path("revision").asText("");
         return new ValuesSource(Kind.HELM, ResourceRef.helmRelease(r.namespace(), r.name()),
                 new HelmRef(r.namespace(), r.name(), r.revision()), r.values(), r.config(), r.chartName(),
@@ -31,9 +35,9 @@ record ValuesSource(Kind kind, ResourceRef ref, HelmRef helm, JsonNode values, J
                 r.appVersion() != null && !r.appVersion().isBlank() ? r.appVersion() : r.chartVersion());
     }
 
-    static ValuesSource of(IstioResource r) {
+    public static ValuesSource of(IstioResource r) {
         JsonNode values = r.spec().path("values");
-        boolean sail = r.kind() == io.meshwarden.cluster.IstioKind.SAIL_ISTIO;
+        boolean sail = r.kind() == io.meshwarden.model.IstioKind.SAIL_ISTIO;
         String revision = sail ? values.path("revision").asText("") : r.spec().path("revision").asText("");
         String version = sail ? r.spec().path("version").asText(null) : r.spec().path("tag").asText(null);
         return new ValuesSource(sail ? Kind.SAIL : Kind.ISTIO_OPERATOR,
@@ -44,17 +48,17 @@ record ValuesSource(Kind kind, ResourceRef ref, HelmRef helm, JsonNode values, J
     }
 
     /** A value by its Helm path, e.g. {@code pilot.autoscaleMin}. */
-    JsonNode value(String helmPath) {
+    public JsonNode value(String helmPath) {
         return Json.at(values, helmPath);
     }
 
     /** Whether the user set this path, as opposed to the chart's defaults supplying it. */
-    boolean userSet(String helmPath) {
+    public boolean userSet(String helmPath) {
         return Json.isSet(Json.at(userValues, helmPath));
     }
 
     /** Where a Helm path lives in this source, for findings. */
-    String path(String helmPath) {
+    public String path(String helmPath) {
         return kind == Kind.HELM ? helmPath : "spec.values." + helmPath;
     }
 
@@ -62,7 +66,7 @@ record ValuesSource(Kind kind, ResourceRef ref, HelmRef helm, JsonNode values, J
      * The smallest change that sets a Helm path: a values overlay for a release, a merge patch of
      * {@code spec.values} for the operators' resources (they re-render the chart themselves).
      */
-    Remedy set(String helmPath, JsonNode value, boolean restartsPods, String note) {
+    public Remedy set(String helmPath, JsonNode value, boolean restartsPods, String note) {
         ObjectNode overlay = Json.nest(helmPath, value);
         if (kind == Kind.HELM) {
             return new Remedy(ref, Remedy.VALUES_OVERLAY, overlay, restartsPods, note);
@@ -71,7 +75,7 @@ record ValuesSource(Kind kind, ResourceRef ref, HelmRef helm, JsonNode values, J
     }
 
     /** A merge patch of any field of the operator resource; only for {@link Kind#SAIL} and ISTIO_OPERATOR. */
-    Remedy patch(String fieldPath, JsonNode value, boolean restartsPods, String note) {
+    public Remedy patch(String fieldPath, JsonNode value, boolean restartsPods, String note) {
         return new Remedy(ref, Remedy.PATCH, Json.nest(fieldPath, value), restartsPods, note);
     }
 

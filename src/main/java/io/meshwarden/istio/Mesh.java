@@ -1,14 +1,15 @@
-package io.meshwarden.evaluate;
+package io.meshwarden.istio;
 
+import io.meshwarden.evaluate.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
-import io.meshwarden.cluster.ClusterSnapshot;
-import io.meshwarden.cluster.HelmRelease;
-import io.meshwarden.cluster.IstioKind;
-import io.meshwarden.cluster.IstioResource;
-import io.meshwarden.cluster.MeshConfig;
-import io.meshwarden.cluster.NamespaceInfo;
-import io.meshwarden.cluster.Workload;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.HelmRelease;
+import io.meshwarden.model.IstioKind;
+import io.meshwarden.model.IstioResource;
+import io.meshwarden.model.MeshConfig;
+import io.meshwarden.model.NamespaceInfo;
+import io.meshwarden.model.Workload;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,20 +19,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Mesh-wide facts the rules share: which pods get a sidecar, which istiod serves them, native sidecars. */
-final class Mesh {
-    static final String DEFAULT_ROOT_NAMESPACE = "istio-system";
-    static final String INJECT = "sidecar.istio.io/inject";
-    static final String NATIVE_SIDECAR_ANNOTATION = "sidecar.istio.io/nativeSidecar";
-    static final String PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config";
-    static final String REV_LABEL = "istio.io/rev";
-    static final String INJECTION_LABEL = "istio-injection";
+public final class Mesh {
+    public static final String DEFAULT_ROOT_NAMESPACE = "istio-system";
+    public static final String INJECT = "sidecar.istio.io/inject";
+    public static final String NATIVE_SIDECAR_ANNOTATION = "sidecar.istio.io/nativeSidecar";
+    public static final String PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config";
+    public static final String REV_LABEL = "istio.io/rev";
+    public static final String INJECTION_LABEL = "istio-injection";
 
     private static final Pattern VERSION = Pattern.compile("v?(\\d+)\\.(\\d+)");
 
     private final ClusterSnapshot snapshot;
     private final List<ValuesSource> istiod;
 
-    Mesh(ClusterSnapshot snapshot) {
+    public Mesh(ClusterSnapshot snapshot) {
         this.snapshot = snapshot;
         List<ValuesSource> sources = new ArrayList<>();
         for (HelmRelease r : snapshot.helmReleasesOfChart("istiod")) {
@@ -46,17 +47,17 @@ final class Mesh {
         this.istiod = List.copyOf(sources);
     }
 
-    ClusterSnapshot snapshot() {
+    public ClusterSnapshot snapshot() {
         return snapshot;
     }
 
     /** Every place istiod's values are kept: Helm releases of the istiod chart, Sail Istio, IstioOperator. */
-    List<ValuesSource> istiodSources() {
+    public List<ValuesSource> istiodSources() {
         return istiod;
     }
 
     /** The istiod values for a revision (null = default), else the first known; empty when none is known. */
-    Optional<ValuesSource> istiodFor(String revision) {
+    public Optional<ValuesSource> istiodFor(String revision) {
         for (ValuesSource s : istiod) {
             if (Objects.equals(s.revision(), revision)) {
                 return Optional.of(s);
@@ -66,13 +67,13 @@ final class Mesh {
     }
 
     /** Telemetry and EnvoyFilter in this namespace apply mesh-wide. */
-    String rootNamespace() {
+    public String rootNamespace() {
         Optional<MeshConfig> m = snapshot.meshConfig();
         String root = m.isPresent() ? m.get().mesh().path("rootNamespace").asText("") : "";
         return root.isEmpty() ? DEFAULT_ROOT_NAMESPACE : root;
     }
 
-    Map<String, String> namespaceLabels(String namespace) {
+    public Map<String, String> namespaceLabels(String namespace) {
         Optional<NamespaceInfo> ns = snapshot.namespace(namespace);
         return ns.isPresent() ? ns.get().labels() : Map.of();
     }
@@ -81,7 +82,7 @@ final class Mesh {
      * The revision whose injector serves the pod: the pod's {@code istio.io/rev}, else the namespace's unless the
      * namespace also has {@code istio-injection} (which wins and means the default revision). Null = default.
      */
-    String revisionOf(Workload w) {
+    public String revisionOf(Workload w) {
         String rev = w.podLabels().get(REV_LABEL);
         if (rev == null) {
             Map<String, String> ns = namespaceLabels(w.namespace());
@@ -91,7 +92,7 @@ final class Mesh {
     }
 
     /** The mesh config of the pod's revision, falling back to the default revision's; missing when none. */
-    JsonNode meshConfigFor(Workload w) {
+    public JsonNode meshConfigFor(Workload w) {
         Optional<MeshConfig> m = snapshot.meshConfig(revisionOf(w));
         if (m.isEmpty()) {
             m = snapshot.meshConfig();
@@ -99,7 +100,7 @@ final class Mesh {
         return m.isPresent() ? m.get().mesh() : MissingNode.getInstance();
     }
 
-    record Injection(boolean injected, String reason) {
+    public record Injection(boolean injected, String reason) {
     }
 
     /**
@@ -108,7 +109,7 @@ final class Mesh {
      * selectors look at labels, so an annotation alone never gets the pod to the injector. A template that already
      * carries {@code istio-proxy} (manual injection) counts as injected.
      */
-    Injection injection(Workload w) {
+    public Injection injection(Workload w) {
         if (w.hasIstioProxy()) {
             return new Injection(true, "the pod template already contains istio-proxy");
         }
@@ -141,7 +142,7 @@ final class Mesh {
     }
 
     /** @param known false when nothing said either way and the answer is the conservative "not native" */
-    record NativeSidecars(boolean on, boolean known, String reason) {
+    public record NativeSidecars(boolean on, boolean known, String reason) {
     }
 
     /**
@@ -149,7 +150,7 @@ final class Mesh {
      * ENABLE_NATIVE_SIDECARS in istiod's values ({@code pilot.env} or its top-level alias), then the Istio version
      * (on by default from 1.27). Unknown counts as off, since then a Job's sidecar keeps it running.
      */
-    NativeSidecars nativeSidecars(Workload w) {
+    public NativeSidecars nativeSidecars(Workload w) {
         Boolean annotation = Json.bool(w.podAnnotations().containsKey(NATIVE_SIDECAR_ANNOTATION)
                 ? Json.F.textNode(w.podAnnotations().get(NATIVE_SIDECAR_ANNOTATION)) : null);
         if (annotation != null) {
@@ -182,7 +183,7 @@ final class Mesh {
     }
 
     /** {major, minor}, or null. Accepts {@code 1.27.3}, {@code v1.27.0}, {@code 1.27-dev}. */
-    static int[] parseVersion(String version) {
+    public static int[] parseVersion(String version) {
         if (version == null) {
             return null;
         }

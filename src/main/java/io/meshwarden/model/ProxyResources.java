@@ -1,4 +1,4 @@
-package io.meshwarden.cluster;
+package io.meshwarden.model;
 
 import io.fabric8.kubernetes.api.model.Quantity;
 import java.util.Map;

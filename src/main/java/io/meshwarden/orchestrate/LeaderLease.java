@@ -1,4 +1,4 @@
-package io.meshwarden.enforce;
+package io.meshwarden.orchestrate;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;

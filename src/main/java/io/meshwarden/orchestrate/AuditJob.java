@@ -1,16 +1,19 @@
-package io.meshwarden.report;
+package io.meshwarden.orchestrate;
 
+import io.meshwarden.report.LatestReport;
+import io.meshwarden.report.PolicyReports;
+import io.meshwarden.report.Report;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.Refusal;
 import io.meshwarden.cluster.ApiRetry;
-import io.meshwarden.cluster.ClusterSnapshot;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.cluster.RetryConfig;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
 import io.meshwarden.policy.MeshPolicy;
-import io.meshwarden.store.PolicyCatalog;
+import io.meshwarden.catalog.PolicyCatalog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
