@@ -16,6 +16,9 @@
 //     AdmissionReview over its HTTP handler at the webhook's path;
 //  3. the JSON patch it answers applied to the pod, and the resulting istio-proxy container read back.
 //
+// Around it, the API server's Pod defaulting (k8s.io/kubernetes/pkg/apis/core/v1, the Kubernetes release matching
+// Istio's k8s.io/api) runs on the pod before admission and again after the patch, as the API server does.
+//
 // Istio reads its feature flags (ENABLE_NATIVE_SIDECARS, ...) from the environment once, at package init. So the
 // process reading stdin never runs Istio code: it re-executes itself as a worker per distinct "env" of the
 // cases, with exactly that environment, and forwards each case to its worker.
@@ -35,17 +38,15 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/apiserver/pkg/admission"
@@ -56,9 +57,9 @@ import (
 	"k8s.io/apiserver/pkg/authentication/user"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
+	k8sdefaults "k8s.io/kubernetes/pkg/apis/core/v1"
 	"sigs.k8s.io/yaml"
 
-	meshconfig "istio.io/api/mesh/v1alpha1"
 	"istio.io/istio/pilot/pkg/model"
 	"istio.io/istio/pkg/cluster"
 	"istio.io/istio/pkg/config/constants"
@@ -88,7 +89,7 @@ type caseIn struct {
 	// Optional: the MutatingWebhookConfiguration(s) as rendered by the chart (YAML, several documents allowed).
 	// Without it the API server's selection is skipped and the pod is assumed sent to the injector.
 	Webhooks string `json:"webhooks"`
-	// istio.io/rev this istiod serves ("" = default), as the chart's `revision` value.
+	// The revision this istiod serves; default: the REVISION variable of env, as istiod reads it.
 	Revision string   `json:"revision"`
 	Nodes    []nodeIn `json:"nodes"`
 	// A node the pod is already bound to (spec.nodeName); "" = not scheduled yet (the usual case).
@@ -128,8 +129,19 @@ func main() {
 		case "--version":
 			fmt.Println(istioVersion())
 			return
+		case "--extract":
+			// helm template output of istio-discovery on stdin; the oracle's inputs as one JSON object on stdout.
+			ns := "istio-system"
+			if len(os.Args) > 2 {
+				ns = os.Args[2]
+			}
+			if err := extract(os.Stdin, os.Stdout, ns); err != nil {
+				fmt.Fprintf(os.Stderr, "oracle --extract: %v\n", err)
+				os.Exit(1)
+			}
+			return
 		default:
-			fmt.Fprintf(os.Stderr, "usage: %s < cases.jsonl > results.jsonl   (or --version)\n", os.Args[0])
+			fmt.Fprintf(os.Stderr, "usage: %s < cases.jsonl > results.jsonl\n       %s --extract [NAMESPACE] < rendered.yaml\n       %s --version\n", os.Args[0], os.Args[0], os.Args[0])
 			os.Exit(2)
 		}
 	}
@@ -346,12 +358,15 @@ func runCase(c caseIn) (r result) {
 		}
 		spec["nodeName"] = c.NodeName
 	}
-	podJSON := mustJSON(pod)
 	var typed corev1.Pod
-	if err := json.Unmarshal(podJSON, &typed); err != nil {
+	if err := json.Unmarshal(mustJSON(pod), &typed); err != nil {
 		r.Error = fmt.Sprintf("oracle: invalid pod: %v", err)
 		return r
 	}
+	// The API server defaults a Pod when it decodes it, before admission: so a container with limits but no
+	// requests (a declared istio-proxy, say) reaches the injector with requests equal to its limits.
+	k8sdefaults.SetObjectDefaults_Pod(&typed)
+	podJSON := mustJSON(&typed)
 	// The API server labels every namespace with its name.
 	nsLabels := map[string]string{}
 	for k, v := range c.NamespaceLabels {
@@ -376,7 +391,7 @@ func runCase(c caseIn) (r result) {
 		path = firstPath
 	}
 
-	patched, err := inject(c, podJSON, &typed, nsObj, path)
+	patched, err := serveWebhook(c, podJSON, &typed, nsObj, path)
 	if err != nil {
 		r.Error = err.Error()
 		return r
@@ -389,8 +404,11 @@ func runCase(c caseIn) (r result) {
 		r.Error = "oracle: patched pod: " + err.Error()
 		return r
 	}
+	// ... and defaults it again after each mutating webhook (k8s.io/apiserver's mutating dispatcher): an injected
+	// istio-proxy with only a limit (say sidecar.istio.io/proxyCPULimit alone) gets the same request.
+	k8sdefaults.SetObjectDefaults_Pod(&final)
 	if c.ReturnPod {
-		r.Pod = patched
+		r.Pod = mustJSON(&final)
 	}
 	if _, ok := final.Annotations["sidecar.istio.io/status"]; !ok {
 		return r
@@ -432,8 +450,6 @@ func quantities(l corev1.ResourceList) map[string]string {
 	return m
 }
 
-var _ = resource.Quantity{}
-
 // selectWebhooks runs the API server's own predicates (k8s.io/apiserver) over every webhook of the given
 // MutatingWebhookConfigurations for a pod CREATE, as the mutating admission dispatcher does before calling one.
 // Not run: matchConditions (CEL), which Istio's charts do not use; a webhook that has them is reported as an
@@ -473,16 +489,6 @@ func selectWebhooks(docs string, pod *corev1.Pod, ns *corev1.Namespace) ([]strin
 				return nil, "", fmt.Errorf("webhook %s has matchConditions, which the oracle does not evaluate", h.Name)
 			}
 			acc := webhook.NewMutatingWebhookAccessor(fmt.Sprintf("%s/%d", mwc.Name, i), mwc.Name, h)
-			ruleMatch := false
-			for _, rule := range acc.GetRules() {
-				if (&rules.Matcher{Rule: rule, Attr: attr}).Matches() {
-					ruleMatch = true
-					break
-				}
-			}
-			if !ruleMatch {
-				continue
-			}
 			if ok, serr := nsMatcher.MatchNamespaceSelector(acc, attr); serr != nil {
 				return nil, "", serr
 			} else if !ok {
@@ -491,6 +497,16 @@ func selectWebhooks(docs string, pod *corev1.Pod, ns *corev1.Namespace) ([]strin
 			if ok, serr := objMatcher.MatchObjectSelector(acc, attr); serr != nil {
 				return nil, "", serr
 			} else if !ok {
+				continue
+			}
+			ruleMatch := false
+			for _, rule := range acc.GetRules() {
+				if (&rules.Matcher{Rule: rule, Attr: attr}).Matches() {
+					ruleMatch = true
+					break
+				}
+			}
+			if !ruleMatch {
 				continue
 			}
 			matched = append(matched, mwc.Name+"/"+h.Name)
@@ -528,9 +544,9 @@ func (w staticWatcher) SetHandler(func(*inject.Config, string) error) {}
 func (w staticWatcher) Run(<-chan struct{})                           {}
 func (w staticWatcher) Get() (*inject.Config, string, error)          { return w.config, w.values, nil }
 
-// inject serves one AdmissionReview through Istio's webhook handler and returns the patched pod, or nil when
+// serveWebhook serves one AdmissionReview through Istio's webhook handler and returns the patched pod, or nil when
 // the handler allowed the pod unchanged.
-func inject(c caseIn, podJSON []byte, pod *corev1.Pod, ns *corev1.Namespace, path string) ([]byte, error) {
+func serveWebhook(c caseIn, podJSON []byte, pod *corev1.Pod, ns *corev1.Namespace, path string) ([]byte, error) {
 	cfg, err := inject.UnmarshalConfig([]byte(c.InjectorConfig))
 	if err != nil {
 		return nil, fmt.Errorf("oracle: injector config: %v", err)
@@ -553,6 +569,11 @@ func inject(c caseIn, podJSON []byte, pod *corev1.Pod, ns *corev1.Namespace, pat
 			Status:     corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{KubeletVersion: n.KubeletVersion}},
 		})
 	}
+	// istiod takes its revision from REVISION (pilot/pkg/bootstrap/options.go); the chart sets it.
+	revision := c.Revision
+	if revision == "" {
+		revision = os.Getenv("REVISION")
+	}
 	client := kube.NewFakeClient(objects...)
 	multi := multicluster.NewFakeController()
 	mux := http.NewServeMux()
@@ -560,7 +581,7 @@ func inject(c caseIn, podJSON []byte, pod *corev1.Pod, ns *corev1.Namespace, pat
 		Watcher:      staticWatcher{config: &cfg, values: c.InjectorValues},
 		Env:          env,
 		Mux:          mux,
-		Revision:     c.Revision,
+		Revision:     revision,
 		MultiCluster: multi,
 	}); err != nil {
 		return nil, fmt.Errorf("oracle: creating the injection webhook: %v", err)
@@ -624,9 +645,85 @@ func inject(c caseIn, podJSON []byte, pod *corev1.Pod, ns *corev1.Namespace, pat
 	return patched, nil
 }
 
-var (
-	_ = schema.GroupVersionKind{}
-	_ = strconv.Itoa
-	_ = yaml.Marshal
-	_ = meshconfig.MeshConfig{}
-)
+// ------------------------------------------------------------------------------------------------ extract
+
+type rendered struct {
+	InjectorConfig string `json:"injectorConfig"`
+	InjectorValues string `json:"injectorValues"`
+	MeshConfig     string `json:"meshConfig"`
+	// The MutatingWebhookConfiguration(s) the chart renders (YAML documents), for the oracle's "webhooks".
+	Webhooks string `json:"webhooks"`
+	// The istiod container's environment as the chart sets it (literal values, and metadata.namespace), for the
+	// oracle's "env". Variables set from secrets or other fields are left out.
+	IstiodEnv map[string]string `json:"istiodEnv"`
+}
+
+// extract picks the injector's inputs out of `helm template` output of the istio-discovery chart: the
+// istio-sidecar-injector[-REV] ConfigMap's config and values, the istio[-REV] ConfigMap's mesh, the
+// MutatingWebhookConfigurations and the istiod Deployment's environment.
+func extract(in io.Reader, out io.Writer, namespace string) error {
+	var r rendered
+	var hooks []string
+	dec := utilyaml.NewYAMLOrJSONDecoder(in, 4096)
+	for {
+		var obj map[string]any
+		if err := dec.Decode(&obj); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return err
+		}
+		if obj == nil {
+			continue
+		}
+		kind, _ := obj["kind"].(string)
+		meta, _ := obj["metadata"].(map[string]any)
+		name, _ := meta["name"].(string)
+		switch kind {
+		case "ConfigMap":
+			data, _ := obj["data"].(map[string]any)
+			switch {
+			case strings.HasPrefix(name, "istio-sidecar-injector"):
+				r.InjectorConfig, _ = data["config"].(string)
+				r.InjectorValues, _ = data["values"].(string)
+			case name == "istio" || (strings.HasPrefix(name, "istio-") && data["mesh"] != nil):
+				r.MeshConfig, _ = data["mesh"].(string)
+			}
+		case "MutatingWebhookConfiguration":
+			b, err := yaml.Marshal(obj)
+			if err != nil {
+				return err
+			}
+			hooks = append(hooks, string(b))
+		case "Deployment":
+			if !strings.HasPrefix(name, "istiod") {
+				continue
+			}
+			var d appsv1.Deployment
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj, &d); err != nil {
+				return err
+			}
+			for _, ctr := range d.Spec.Template.Spec.Containers {
+				if ctr.Name != "discovery" {
+					continue
+				}
+				r.IstiodEnv = map[string]string{}
+				for _, e := range ctr.Env {
+					switch {
+					case e.ValueFrom == nil:
+						r.IstiodEnv[e.Name] = e.Value
+					case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.namespace":
+						r.IstiodEnv[e.Name] = namespace
+					}
+				}
+			}
+		}
+	}
+	if r.InjectorConfig == "" || r.InjectorValues == "" {
+		return errors.New("no istio-sidecar-injector ConfigMap with config and values in the input")
+	}
+	r.Webhooks = strings.Join(hooks, "---\n")
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}

@@ -46,29 +46,36 @@ public interface MeshwardenConfig {
         Duration retryPeriod();
     }
 
-    /** The change budget for changes that restart pods. */
+    /** The change budget for changes that restart pods. Its defaults are also RolloutConfig.DEFAULTS. */
     interface Rollout {
+        String DEFAULT_MAX_CONCURRENT = "1";
+        String DEFAULT_DEADLINE = "PT10M";
+        String DEFAULT_POLL_INTERVAL = "PT5S";
+        String DEFAULT_HPA_SURGE_PERCENT = "50";
+        String DEFAULT_CRASH_LOOP_RESTARTS = "3";
+        String DEFAULT_WRITES_PER_SECOND = "5";
+
         /** Workloads restarting at once, cluster-wide and per namespace. */
-        @WithDefault("1")
+        @WithDefault(DEFAULT_MAX_CONCURRENT)
         int maxConcurrent();
 
         /** A rollout not complete by then halts the run. */
-        @WithDefault("10m")
+        @WithDefault(DEFAULT_DEADLINE)
         Duration deadline();
 
-        @WithDefault("5s")
+        @WithDefault(DEFAULT_POLL_INTERVAL)
         Duration pollInterval();
 
         /** Halt when the workload's HPA raises its desired replicas by more than this during the rollout. */
-        @WithDefault("50")
+        @WithDefault(DEFAULT_HPA_SURGE_PERCENT)
         int hpaSurgePercent();
 
         /** Halt when a container of the workload restarted this many times since the change. */
-        @WithDefault("3")
+        @WithDefault(DEFAULT_CRASH_LOOP_RESTARTS)
         int crashLoopRestarts();
 
         /** Pace of writes that restart nothing (HPA bounds, PDBs, labels, EnvoyFilters). */
-        @WithDefault("5")
+        @WithDefault(DEFAULT_WRITES_PER_SECOND)
         double writesPerSecond();
     }
 

@@ -1,5 +1,6 @@
 package io.meshwarden.api;
 
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.http.MediaTypes;
 import io.meshwarden.http.Problem;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -63,7 +64,7 @@ public class PolicyResource {
     @Operation(summary = "List policies", description = "All effective policies (store and GitOps), sorted by name, "
             + "optionally filtered")
     @APIResponse(responseCode = "200", description = "The policies", content = @Content(schema = @Schema(
-            implementation = PolicySchemas.PolicyList.class)))
+            ref = PolicyOpenApi.LIST)))
     @APIResponse(responseCode = "400", description = "A filter is malformed", content = @Content(
             mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
     public ObjectNode list(
@@ -72,7 +73,10 @@ public class PolicyResource {
             @Parameter(description = "store or gitops") @QueryParam("source") String source,
             @Parameter(description = "Kubernetes label selector, e.g. team=platform,env in (prod,staging)")
             @QueryParam("labelSelector") String labelSelector) {
-        PolicyType t = parseEnum("type", type, PolicyType.class, false);
+        PolicyType t = type == null || type.isBlank() ? null : PolicyTypes.CODEC.type(type).orElseThrow(() ->
+                ApiException.badRequest("query/type", "must be one of " + PolicyTypes.ALL.stream()
+                        .map(PolicyType::name).collect(java.util.stream.Collectors.joining(", ")) + ", got '" + type
+                        + "'"));
         Mode m = parseEnum("mode", mode, Mode.class, true);
         PolicyCatalog.Source s = parseEnum("source", source, PolicyCatalog.Source.class, false);
         LabelSelector selector;
@@ -99,10 +103,10 @@ public class PolicyResource {
     @Consumes({MediaType.APPLICATION_JSON, MediaTypes.YAML, MediaTypes.YAML_X, MediaTypes.YAML_TEXT})
     @Operation(summary = "Create a policy")
     @RequestBody(required = true, content = {
-        @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = PolicySchemas.Policy.class)),
-        @Content(mediaType = MediaTypes.YAML, schema = @Schema(implementation = PolicySchemas.Policy.class))})
+        @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = PolicyOpenApi.POLICY)),
+        @Content(mediaType = MediaTypes.YAML, schema = @Schema(ref = PolicyOpenApi.POLICY))})
     @APIResponse(responseCode = "201", description = "Created; ETag and Location are set", content = @Content(
-            schema = @Schema(implementation = PolicySchemas.Policy.class)))
+            schema = @Schema(ref = PolicyOpenApi.POLICY)))
     @APIResponse(responseCode = "400", description = "Malformed JSON/YAML", content = @Content(
             mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "409", description = "A policy of that name exists (in the store or in GitOps)",
@@ -127,9 +131,9 @@ public class PolicyResource {
     @Consumes({MediaType.APPLICATION_JSON, MediaTypes.YAML, MediaTypes.YAML_X, MediaTypes.YAML_TEXT})
     @Operation(summary = "Validate a policy (dry run)", description = "Parses and validates; stores nothing. "
             + "Returns the normalized document with defaults filled in.")
-    @RequestBody(required = true, content = @Content(schema = @Schema(implementation = PolicySchemas.Policy.class)))
+    @RequestBody(required = true, content = @Content(schema = @Schema(ref = PolicyOpenApi.POLICY)))
     @APIResponse(responseCode = "200", description = "Valid", content = @Content(schema = @Schema(
-            implementation = PolicySchemas.ValidationResult.class)))
+            ref = PolicyOpenApi.VALIDATION)))
     @APIResponse(responseCode = "400", description = "Malformed JSON/YAML", content = @Content(
             mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "422", description = "Invalid; violations lists every field", content = @Content(
@@ -146,7 +150,7 @@ public class PolicyResource {
     @Path("/{name}")
     @Operation(summary = "Read a policy")
     @APIResponse(responseCode = "200", description = "The policy; ETag is its resourceVersion", content = @Content(
-            schema = @Schema(implementation = PolicySchemas.Policy.class)))
+            schema = @Schema(ref = PolicyOpenApi.POLICY)))
     @APIResponse(responseCode = "404", description = "No such policy", content = @Content(
             mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
     public Response get(@PathParam("name") String name) {
@@ -159,10 +163,10 @@ public class PolicyResource {
     @Consumes({MediaType.APPLICATION_JSON, MediaTypes.YAML, MediaTypes.YAML_X, MediaTypes.YAML_TEXT})
     @Operation(summary = "Replace a policy", description = "Optimistic concurrency: send metadata.resourceVersion "
             + "(stale: 409) or If-Match with the ETag (stale: 412). Without either the update is unconditional.")
-    @RequestBody(required = true, content = @Content(schema = @Schema(implementation = PolicySchemas.Policy.class)))
+    @RequestBody(required = true, content = @Content(schema = @Schema(ref = PolicyOpenApi.POLICY)))
     @Parameter(name = "If-Match", in = ParameterIn.HEADER, description = "ETag from a previous read, or *")
     @APIResponse(responseCode = "200", description = "Updated", content = @Content(schema = @Schema(
-            implementation = PolicySchemas.Policy.class)))
+            ref = PolicyOpenApi.POLICY)))
     @APIResponse(responseCode = "400", description = "Malformed JSON/YAML or If-Match")
     @APIResponse(responseCode = "404", description = "No such policy")
     @APIResponse(responseCode = "409", description = "Stale resourceVersion, or the policy is managed by GitOps")
@@ -209,7 +213,7 @@ public class PolicyResource {
             throw ApiException.badRequest("body", "is empty: send one MeshPolicy document");
         }
         JsonNode doc = Documents.parseOne(body, Documents.isYaml(contentType));
-        return PolicyCodec.read(doc);
+        return PolicyTypes.CODEC.read(doc);
     }
 
     static ObjectNode render(PolicyCatalog.Entry e) {

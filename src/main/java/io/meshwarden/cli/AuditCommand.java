@@ -1,5 +1,6 @@
 package io.meshwarden.cli;
 
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.ManifestDirectoryLoader;
 import io.meshwarden.evaluate.EvaluationResult;
@@ -106,7 +107,7 @@ public final class AuditCommand {
             err.println("meshwarden audit: cannot read snapshot: " + e.getMessage());
             return USAGE;
         }
-        EvaluationResult result = Evaluator.evaluate(policies, snapshot);
+        EvaluationResult result = PolicyTypes.EVALUATOR.evaluate(policies, snapshot);
         Report report = new Report(Instant.now(), "snapshot:" + snapshotDir, policies.size(), result, List.of(),
                 Report.chartsOf(snapshot));
         switch (output) {

@@ -1,5 +1,7 @@
 package io.meshwarden.cli;
 
+import io.meshwarden.files.FileTree;
+import io.meshwarden.policies.PolicyTypes;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.model.ClusterSnapshot;
@@ -15,7 +17,7 @@ import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
 import io.meshwarden.evaluate.Finding;
 import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Mode;
 import io.meshwarden.policy.PolicySpec;
@@ -151,7 +153,7 @@ public final class FixCommand {
             return USAGE;
         }
 
-        EvaluationResult result = Evaluator.evaluate(policies, snapshot);
+        EvaluationResult result = PolicyTypes.EVALUATOR.evaluate(policies, snapshot);
         Set<String> inScope = new TreeSet<>();
         List<MeshPolicy> planned = new ArrayList<>();
         for (MeshPolicy p : policies) {
@@ -359,35 +361,9 @@ public final class FixCommand {
 
     /** Regular files in path order, skipping what the snapshot loader skips (hidden entries, links to folders). */
     private static void walk(Path root, List<Path> files, List<String> notCopied) throws IOException {
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                return !dir.equals(root) && hidden(dir) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                if (hidden(file)) {
-                    return FileVisitResult.CONTINUE;
-                }
-                if (Files.isRegularFile(file)) {
-                    files.add(file);
-                } else {
-                    notCopied.add(relative(root, file) + " (not a regular file)");
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
-            }
-        });
-        files.sort(null);
-    }
-
-    private static boolean hidden(Path p) {
-        return p.getFileName() != null && p.getFileName().toString().startsWith(".");
+        FileTree tree = FileTree.walk(root, false, Integer.MAX_VALUE);
+        files.addAll(tree.files());
+        tree.notRegular().forEach(p -> notCopied.add(relative(root, p) + " (not a regular file)"));
     }
 
     /** With forward slashes, as printed and as keys. */

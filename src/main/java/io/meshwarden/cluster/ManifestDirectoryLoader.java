@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.meshwarden.files.FileTree;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileVisitResult;
@@ -85,31 +86,17 @@ public final class ManifestDirectoryLoader {
         if (!Files.isDirectory(root)) {
             return List.of(root);
         }
-        List<Path> files = new ArrayList<>();
         try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                    return !dir.equals(root) && isHidden(dir) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            List<Path> files = new ArrayList<>();
+            for (Path f : FileTree.walk(root, false, Integer.MAX_VALUE).files()) {
+                if (isManifest(f)) {
+                    files.add(f);
                 }
-
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    if (!isHidden(file) && isManifest(file) && Files.isRegularFile(file)) {
-                        files.add(file);
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            }
+            return files;
         } catch (IOException e) {
             throw new ManifestLoadException(root, 0, "cannot list: " + e, e);
         }
-        files.sort(null);
-        return files;
-    }
-
-    private static boolean isHidden(Path p) {
-        return p.getFileName() != null && p.getFileName().toString().startsWith(".");
     }
 
     private void loadFile(Path file, ClusterSnapshotBuilder builder) {

@@ -1,5 +1,6 @@
 package io.meshwarden.enforce;
 
+import io.meshwarden.model.Ownership;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -15,7 +16,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.enforce.ApplyResult.Outcome;
 import io.meshwarden.enforce.ApplyResult.Status;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -47,8 +48,8 @@ import java.util.function.Supplier;
 public final class Applier {
     public static final String FIELD_MANAGER = "meshwarden";
     public static final String APPLIED_BY = "meshwarden.io/applied-by";
-    public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
-    public static final String MANAGED_BY_VALUE = "meshwarden";
+    public static final String MANAGED_BY = Ownership.MANAGED_BY;
+    public static final String MANAGED_BY_VALUE = Ownership.MANAGED_BY_VALUE;
     public static final String EVENT_REASON = "MeshwardenApplied";
     static final String GONE = "gone";
     static final String FOREIGN = "exists, not managed by meshwarden";

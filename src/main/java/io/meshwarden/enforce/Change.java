@@ -1,7 +1,7 @@
 package io.meshwarden.enforce;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import java.util.List;
 import java.util.Objects;
 

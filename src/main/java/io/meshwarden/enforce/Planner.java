@@ -6,7 +6,7 @@ import io.meshwarden.model.Hpa;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
 import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Mode;
 import java.util.ArrayList;
@@ -166,15 +166,8 @@ public final class Planner {
 
     /** The HPA that scales the target, by its scaleTargetRef; null when none does. */
     static Hpa hpaScaling(ResourceRef target, ClusterSnapshot snapshot) {
-        if (target.namespace() == null) {
-            return null;
-        }
-        for (Hpa h : snapshot.hpasIn(target.namespace())) {
-            if (target.kind().equals(h.targetKind()) && target.name().equals(h.targetName())) {
-                return h;
-            }
-        }
-        return null;
+        List<Hpa> hpas = snapshot.hpasScaling(target.kind(), target.namespace(), target.name());
+        return hpas.isEmpty() ? null : hpas.get(0);
     }
 
     static boolean isJob(ResourceRef target) {

@@ -1,5 +1,6 @@
 package io.meshwarden.enforce;
 
+import io.meshwarden.MeshwardenConfig;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -16,8 +17,15 @@ import java.util.Objects;
  */
 public record RolloutConfig(int maxConcurrent, int maxConcurrentPerNamespace, Duration deadline,
         Duration pollInterval, int hpaSurgePercent, int crashLoopRestarts, double writesPerSecond) {
-    public static final RolloutConfig DEFAULTS = new RolloutConfig(1, 1, Duration.ofMinutes(10),
-            Duration.ofSeconds(5), 50, 3, 5.0);
+    /** The configuration mapping's defaults, from the one place they are written. */
+    public static final RolloutConfig DEFAULTS = new RolloutConfig(
+            Integer.parseInt(MeshwardenConfig.Rollout.DEFAULT_MAX_CONCURRENT),
+            Integer.parseInt(MeshwardenConfig.Rollout.DEFAULT_MAX_CONCURRENT),
+            Duration.parse(MeshwardenConfig.Rollout.DEFAULT_DEADLINE),
+            Duration.parse(MeshwardenConfig.Rollout.DEFAULT_POLL_INTERVAL),
+            Integer.parseInt(MeshwardenConfig.Rollout.DEFAULT_HPA_SURGE_PERCENT),
+            Integer.parseInt(MeshwardenConfig.Rollout.DEFAULT_CRASH_LOOP_RESTARTS),
+            Double.parseDouble(MeshwardenConfig.Rollout.DEFAULT_WRITES_PER_SECOND));
 
     public RolloutConfig {
         if (maxConcurrent < 1 || maxConcurrentPerNamespace < 1) {

@@ -1,6 +1,6 @@
 package io.meshwarden.enforce;
 
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 
 /**
  * Why and where a rollout stopped.

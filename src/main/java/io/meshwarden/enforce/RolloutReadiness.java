@@ -1,7 +1,7 @@
 package io.meshwarden.enforce;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 
 /** Whether a workload has finished rolling out a given generation, judged from its status as kubectl does. */
 public final class RolloutReadiness {

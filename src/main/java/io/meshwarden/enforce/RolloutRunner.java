@@ -15,7 +15,7 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.enforce.ApplyResult.Outcome;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

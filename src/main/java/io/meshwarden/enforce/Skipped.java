@@ -1,6 +1,6 @@
 package io.meshwarden.enforce;
 
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 
 /**
  * A finding of an ENFORCE policy that the enforcer will not fix by itself, and why.

@@ -1,31 +1,33 @@
 package io.meshwarden.evaluate;
 
+import io.meshwarden.model.HelmRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
 import java.util.ArrayList;
 import java.util.List;
 
 /** Collects one policy's checks; every failure becomes exactly one finding, so passed = checks - findings. */
-final class Checks {
+public final class Checks {
     private final MeshPolicy policy;
     private final List<Finding> findings = new ArrayList<>();
     private int checks;
 
-    Checks(MeshPolicy policy) {
+    public Checks(MeshPolicy policy) {
         this.policy = policy;
     }
 
-    void pass() {
+    public void pass() {
         checks++;
     }
 
-    void fail(String rule, ResourceRef resource, HelmRef helm, String path, String expected, String actual,
+    public void fail(RuleId rule, ResourceRef resource, HelmRef helm, String path, String expected, String actual,
             String message, Remedy remedy) {
         checks++;
-        findings.add(new Finding(policy.name(), policy.spec().type(), rule, policy.spec().severity(), resource, helm,
+        findings.add(new Finding(policy.name(), policy.spec().type(), rule.id(), policy.spec().severity(), resource, helm,
                 path, expected, actual, message, remedy));
     }
 
-    RuleOutcome outcome() {
+    public RuleOutcome outcome() {
         return new RuleOutcome(findings, checks);
     }
 }

@@ -2,32 +2,32 @@ package io.meshwarden.evaluate;
 
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.policy.MeshPolicy;
-import io.meshwarden.policy.Parameters;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
  * Applies policies to a cluster snapshot. Pure: no I/O, no clients, no clock; the same input gives the same
- * output, findings in {@link Finding#ORDER}.
+ * output, findings in {@link Finding#ORDER}. It is handed the policy kinds (the registry in
+ * {@code io.meshwarden.policies}) and names none of them.
  */
 public final class Evaluator {
-    private Evaluator() {
+    private final List<PolicyKind> kinds;
+
+    public Evaluator(List<? extends PolicyKind> kinds) {
+        this.kinds = List.copyOf(kinds);
     }
 
-    public static EvaluationResult evaluate(List<MeshPolicy> policies, ClusterSnapshot snapshot) {
+    public EvaluationResult evaluate(List<MeshPolicy> policies, ClusterSnapshot snapshot) {
         List<Finding> findings = new ArrayList<>();
-        List<MeshPolicy> sizing = new ArrayList<>();
         int evaluated = 0;
         for (MeshPolicy policy : policies) {
             RuleOutcome outcome = evaluate(policy, snapshot);
             findings.addAll(outcome.findings());
             evaluated += outcome.checks();
-            if (policy.spec().parameters() instanceof Parameters.ProxySizing) {
-                sizing.add(policy);
-            }
         }
         findings.sort(Finding.ORDER);
         compact(findings);
@@ -40,7 +40,7 @@ public final class Evaluator {
         int passed = evaluated - findings.size();
         Summary summary = new Summary(findings.size(), byType, byRule, evaluated, passed,
                 Summary.score(evaluated, passed));
-        return new EvaluationResult(findings, ProxySizingRule.cost(sizing, snapshot), summary);
+        return new EvaluationResult(findings, cost(policies, snapshot), summary);
     }
 
     /**
@@ -67,20 +67,28 @@ public final class Evaluator {
         return value == null ? null : (T) shared.computeIfAbsent(value, v -> v);
     }
 
-    /** One policy, dispatched on its parameters' type. */
-    public static RuleOutcome evaluate(MeshPolicy policy, ClusterSnapshot snapshot) {
-        Parameters p = policy.spec().parameters();
-        if (p instanceof Parameters.HaMinimum) {
-            return HaMinimumRule.evaluate(policy, snapshot);
-        } else if (p instanceof Parameters.InjectionExclusion) {
-            return InjectionExclusionRule.evaluate(policy, snapshot);
-        } else if (p instanceof Parameters.HeaderRemoval) {
-            return HeaderRemovalRule.evaluate(policy, snapshot);
-        } else if (p instanceof Parameters.ProxySizing) {
-            return ProxySizingRule.evaluate(policy, snapshot);
-        } else if (p instanceof Parameters.TraceSampling) {
-            return TraceSamplingRule.evaluate(policy, snapshot);
+    /** The cost summary of the first kind that gives one (ProxySizing does, even without policies of its own). */
+    private CostSummary cost(List<MeshPolicy> policies, ClusterSnapshot snapshot) {
+        for (PolicyKind kind : kinds) {
+            List<MeshPolicy> ofKind = new ArrayList<>();
+            for (MeshPolicy p : policies) {
+                if (p.spec().type() == kind) {
+                    ofKind.add(p);
+                }
+            }
+            Optional<CostSummary> cost = kind.cost(ofKind, snapshot);
+            if (cost.isPresent()) {
+                return cost.get();
+            }
         }
-        throw new IllegalArgumentException("policy " + policy.name() + " has no parameters of a known type");
+        return null;
+    }
+
+    /** One policy, dispatched on its type. */
+    public static RuleOutcome evaluate(MeshPolicy policy, ClusterSnapshot snapshot) {
+        if (policy.spec().type() instanceof PolicyKind kind) {
+            return kind.evaluate(policy, snapshot);
+        }
+        throw new IllegalArgumentException("policy " + policy.name() + " has no type the evaluator knows");
     }
 }

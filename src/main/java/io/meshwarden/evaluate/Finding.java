@@ -1,5 +1,7 @@
 package io.meshwarden.evaluate;
 
+import io.meshwarden.model.HelmRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.PolicyType;
 import io.meshwarden.policy.Severity;
 import java.util.Comparator;

@@ -1,33 +1,34 @@
 package io.meshwarden.evaluate;
 
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.model.Hpa;
 import io.meshwarden.model.IstioResource;
 import io.meshwarden.model.Pdb;
 import io.meshwarden.model.Workload;
 
 /** ResourceRefs for snapshot records, which keep no apiVersion: the served versions the remedies are written for. */
-final class Refs {
+public final class Refs {
     private Refs() {
     }
 
-    static ResourceRef of(Workload w) {
+    public static ResourceRef of(Workload w) {
         return new ResourceRef(w.kind().group() + "/v1", w.kind().kindName(), w.namespace(), w.name());
     }
 
-    static ResourceRef of(Hpa h) {
+    public static ResourceRef of(Hpa h) {
         return new ResourceRef("autoscaling/v2", "HorizontalPodAutoscaler", h.namespace(), h.name());
     }
 
-    static ResourceRef of(Pdb p) {
+    public static ResourceRef of(Pdb p) {
         return new ResourceRef("policy/v1", "PodDisruptionBudget", p.namespace(), p.name());
     }
 
-    static ResourceRef of(IstioResource r) {
+    public static ResourceRef of(IstioResource r) {
         return new ResourceRef(r.apiVersion(), r.kind().kindName(), r.namespace(), r.name());
     }
 
     /** Where the pod template sits in a workload, for paths and patches. */
-    static String templatePath(Workload w) {
+    public static String templatePath(Workload w) {
         return w.kind() == io.meshwarden.model.WorkloadKind.CRON_JOB ? "spec.jobTemplate.spec.template"
                 : "spec.template";
     }

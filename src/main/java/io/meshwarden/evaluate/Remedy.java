@@ -1,6 +1,10 @@
 package io.meshwarden.evaluate;
 
+import io.meshwarden.model.ResourceRef;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.istio.ValuesSource;
+import io.meshwarden.model.Json;
 
 /**
  * What would fix a finding. Remedies are plans only; nothing here applies them.
@@ -20,5 +24,24 @@ public record Remedy(ResourceRef target, String action, JsonNode patch, boolean 
 
     public static Remedy none(ResourceRef target, String note) {
         return new Remedy(target, NONE, null, false, note);
+    }
+
+    /**
+     * The smallest change that sets a Helm path where a component's values live: a values overlay for a release, a
+     * merge patch of {@code spec.values} for the operators' resources (they re-render the chart themselves).
+     */
+    public static Remedy setValue(ValuesSource src, String helmPath, JsonNode value, boolean restartsPods,
+            String note) {
+        ObjectNode overlay = Json.nest(helmPath, value);
+        if (src.isHelm()) {
+            return new Remedy(src.ref(), VALUES_OVERLAY, overlay, restartsPods, note);
+        }
+        return new Remedy(src.ref(), PATCH, Json.nest("spec.values", overlay), restartsPods, note);
+    }
+
+    /** A merge patch of any field of an operator resource (Sail Istio, IstioOperator). */
+    public static Remedy patchField(ValuesSource src, String fieldPath, JsonNode value, boolean restartsPods,
+            String note) {
+        return new Remedy(src.ref(), PATCH, Json.nest(fieldPath, value), restartsPods, note);
     }
 }

@@ -13,23 +13,23 @@ import java.util.Optional;
  * labels) and its exemptions (the policy's list, and the {@value #EXEMPT_ANNOTATION} annotation on the object or
  * on its namespace, holding {@code *} or a comma-separated list of policy names).
  */
-final class Scope {
-    static final String EXEMPT_ANNOTATION = "meshwarden.io/exempt";
+public final class Scope {
+    public static final String EXEMPT_ANNOTATION = "meshwarden.io/exempt";
 
     private final MeshPolicy policy;
     private final ClusterSnapshot snapshot;
 
-    Scope(MeshPolicy policy, ClusterSnapshot snapshot) {
+    public Scope(MeshPolicy policy, ClusterSnapshot snapshot) {
         this.policy = policy;
         this.snapshot = snapshot;
     }
 
-    boolean covers(Workload w) {
+    public boolean covers(Workload w) {
         return covers(w.namespace(), w.kind().kindName(), w.name(), w.labels(), w.annotations());
     }
 
     /** @param labels matched against the policy's selector; annotations are checked for the exemption */
-    boolean covers(String namespace, String kind, String name, Map<String, String> labels,
+    public boolean covers(String namespace, String kind, String name, Map<String, String> labels,
             Map<String, String> annotations) {
         if (!policy.spec().target().coversNamespace(namespace)) {
             return false;
@@ -41,7 +41,7 @@ final class Scope {
     }
 
     /** Exemptions only, for objects that hang off a subject already in scope (an HPA or PDB of a Deployment). */
-    boolean exempt(String namespace, String kind, String name, Map<String, String> annotations) {
+    public boolean exempt(String namespace, String kind, String name, Map<String, String> annotations) {
         for (Exemption e : policy.spec().exemptions()) {
             if (e.matches(namespace, kind, name)) {
                 return true;
@@ -54,7 +54,7 @@ final class Scope {
         return ns.isPresent() && exemptByAnnotation(ns.get().annotations(), policy.name());
     }
 
-    static boolean exemptByAnnotation(Map<String, String> annotations, String policyName) {
+    public static boolean exemptByAnnotation(Map<String, String> annotations, String policyName) {
         String v = annotations == null ? null : annotations.get(EXEMPT_ANNOTATION);
         if (v == null) {
             return false;

@@ -1,5 +1,7 @@
 package io.meshwarden.gitops;
 
+import io.meshwarden.policies.PolicyTypes;
+import io.meshwarden.files.FileTree;
 import io.meshwarden.policy.DocumentSyntaxException;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;
@@ -107,26 +109,11 @@ public final class GitOpsSource {
     }
 
     private List<Path> policyFiles() throws IOException {
-        // FOLLOW_LINKS: a ConfigMap volume exposes its keys as symlinks into a hidden ..data directory.
-        try (Stream<Path> walk = Files.walk(root, 32, FileVisitOption.FOLLOW_LINKS)) {
-            return walk.filter(p -> !hidden(root.relativize(p)))
-                    .filter(Files::isRegularFile)
-                    .filter(p -> {
-                        String n = p.getFileName().toString();
-                        return n.endsWith(".yaml") || n.endsWith(".yml") || n.endsWith(".json");
-                    })
-                    .sorted()
-                    .toList();
-        }
-    }
-
-    private static boolean hidden(Path rel) {
-        for (Path part : rel) {
-            if (part.toString().startsWith(".")) {
-                return true;
-            }
-        }
-        return false;
+        // Links followed: a ConfigMap volume exposes its keys as symlinks into a hidden ..data directory.
+        return FileTree.walk(root, true, 32).files().stream().filter(p -> {
+            String n = p.getFileName().toString();
+            return n.endsWith(".yaml") || n.endsWith(".yml") || n.endsWith(".json");
+        }).toList();
     }
 
     private FileState parse(String rel, byte[] content, byte[] hash, FileState old) {
@@ -137,7 +124,7 @@ public final class GitOpsSource {
             for (Documents.Located doc : docs) {
                 MeshPolicy p;
                 try {
-                    p = PolicyCodec.read(doc.node());
+                    p = PolicyTypes.CODEC.read(doc.node());
                 } catch (PolicyValidationException e) {
                     return failed(old, hash, new FileError("document " + (doc.index() + 1) + " (line " + doc.line()
                             + ") is not a valid MeshPolicy", doc.line(), 0, doc.index() + 1, e.violations()));

@@ -1,6 +1,6 @@
 package io.meshwarden.istio;
 
-import io.meshwarden.evaluate.Json;
+import io.meshwarden.model.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import io.meshwarden.model.ClusterSnapshot;

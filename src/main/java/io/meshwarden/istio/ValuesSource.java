@@ -1,9 +1,8 @@
 package io.meshwarden.istio;
 
-import io.meshwarden.evaluate.HelmRef;
-import io.meshwarden.evaluate.Json;
-import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.HelmRef;
+import io.meshwarden.model.Json;
+import io.meshwarden.model.ResourceRef;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -57,26 +56,14 @@ public record ValuesSource(Kind kind, ResourceRef ref, HelmRef helm, JsonNode va
         return Json.isSet(Json.at(userValues, helmPath));
     }
 
+    /** Whether the values are a Helm release's (fixed by a values overlay) or an operator resource's spec.values. */
+    public boolean isHelm() {
+        return kind == Kind.HELM;
+    }
+
     /** Where a Helm path lives in this source, for findings. */
     public String path(String helmPath) {
         return kind == Kind.HELM ? helmPath : "spec.values." + helmPath;
-    }
-
-    /**
-     * The smallest change that sets a Helm path: a values overlay for a release, a merge patch of
-     * {@code spec.values} for the operators' resources (they re-render the chart themselves).
-     */
-    public Remedy set(String helmPath, JsonNode value, boolean restartsPods, String note) {
-        ObjectNode overlay = Json.nest(helmPath, value);
-        if (kind == Kind.HELM) {
-            return new Remedy(ref, Remedy.VALUES_OVERLAY, overlay, restartsPods, note);
-        }
-        return new Remedy(ref, Remedy.PATCH, Json.nest("spec.values", overlay), restartsPods, note);
-    }
-
-    /** A merge patch of any field of the operator resource; only for {@link Kind#SAIL} and ISTIO_OPERATOR. */
-    public Remedy patch(String fieldPath, JsonNode value, boolean restartsPods, String note) {
-        return new Remedy(ref, Remedy.PATCH, Json.nest(fieldPath, value), restartsPods, note);
     }
 
     @Override

@@ -71,9 +71,17 @@ public record ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> wor
 
     /** Usually zero or one; more than one is a misconfiguration the HPA controller refuses to act on. */
     public List<Hpa> hpasFor(Workload workload) {
+        return hpasScaling(workload.kind().kindName(), workload.namespace(), workload.name());
+    }
+
+    /** The HPAs whose scaleTargetRef names this object: the one answer to "which HPA scales this". */
+    public List<Hpa> hpasScaling(String kind, String namespace, String name) {
+        if (namespace == null) {
+            return List.of();
+        }
         List<Hpa> out = new ArrayList<>(1);
-        for (Hpa h : hpasIn(workload.namespace())) {
-            if (h.targets(workload)) {
+        for (Hpa h : hpasIn(namespace)) {
+            if (kind.equals(h.targetKind()) && name.equals(h.targetName())) {
                 out.add(h);
             }
         }

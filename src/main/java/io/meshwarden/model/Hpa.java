@@ -23,8 +23,4 @@ public record Hpa(String namespace, String name, String targetKind, String targe
         this(namespace, name, targetKind, targetName, minReplicas, maxReplicas, desiredReplicas, Map.of());
     }
 
-    public boolean targets(Workload workload) {
-        return namespace.equals(workload.namespace()) && workload.kind().kindName().equals(targetKind)
-                && workload.name().equals(targetName);
-    }
 }

@@ -49,4 +49,12 @@ public enum WorkloadKind {
         }
         return Optional.empty();
     }
+
+    /**
+     * Deployments, StatefulSets and DaemonSets. Jobs and CronJobs are not: their sidecars live minutes, and their
+     * templates are immutable, so sizing and sampling rules leave them out.
+     */
+    public boolean longRunning() {
+        return this != JOB && this != CRON_JOB;
+    }
 }

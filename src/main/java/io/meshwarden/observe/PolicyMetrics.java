@@ -1,6 +1,7 @@
 package io.meshwarden.observe;
 
 import io.meshwarden.policy.Mode;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.PolicyType;
 import io.meshwarden.catalog.PolicyCatalog;
 import io.micrometer.core.instrument.Gauge;
@@ -15,7 +16,7 @@ public class PolicyMetrics {
 
     public PolicyMetrics(MeterRegistry registry, PolicyCatalog catalog) {
         // Every combination is registered up front so that a series drops to 0 instead of vanishing.
-        for (PolicyType type : PolicyType.values()) {
+        for (PolicyType type : PolicyTypes.ALL) {
             for (Mode mode : Mode.values()) {
                 for (PolicyCatalog.Source source : PolicyCatalog.Source.values()) {
                     Gauge.builder("meshwarden.policies", catalog, c -> c.list().stream()

@@ -1,5 +1,6 @@
 package io.meshwarden.orchestrate;
 
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.report.LatestReport;
 import io.meshwarden.report.PolicyReports;
 import io.meshwarden.report.Report;
@@ -138,7 +139,7 @@ public class AuditJob {
                     config.cluster().istioNamespace(), retry);
             LiveSnapshotReader.Result read = reader.readWithDiagnostics();
             List<MeshPolicy> policies = catalog.list().stream().map(PolicyCatalog.Entry::policy).toList();
-            EvaluationResult result = Evaluator.evaluate(policies, read.snapshot());
+            EvaluationResult result = PolicyTypes.EVALUATOR.evaluate(policies, read.snapshot());
             List<String> notes = new ArrayList<>();
             read.skippedApis().forEach(a -> notes.add("skipped (not installed): " + a));
             notes.addAll(read.warnings());

@@ -18,7 +18,7 @@ import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.Caller;
 import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.cluster.RetryConfig;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

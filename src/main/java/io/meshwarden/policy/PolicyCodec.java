@@ -4,28 +4,21 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fabric8.kubernetes.api.model.Quantity;
-import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.Optional;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.regex.Pattern;
 
 /**
  * The one policy format, in both directions. {@link #read} validates strictly (unknown fields are errors, every
  * violation is reported with its path) and fills defaults; {@link #write} renders the canonical document.
  */
 public final class PolicyCodec {
-    public static final Set<String> WELL_KNOWN_COMPONENTS = Set.of("istiod", "ingressgateway", "egressgateway");
-    public static final List<String> DEFAULT_HEADERS = List.of("x-envoy-upstream-service-time",
-            "x-envoy-decorator-operation");
-    public static final Map<String, String> DEFAULT_GATEWAY_SELECTOR = Map.of("istio", "ingressgateway");
-
-    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+\\-.^_`|~0-9a-z]+");
     private static final Set<String> TOP = ordered("apiVersion", "kind", "metadata", "spec", "status");
     private static final Set<String> METADATA = ordered("name", "labels", "annotations", "resourceVersion",
             "generation", "creationTimestamp");
@@ -36,19 +29,28 @@ public final class PolicyCodec {
     private static final Set<String> SELECTOR = ordered("matchLabels", "matchExpressions");
     private static final Set<String> EXPRESSION = ordered("key", "operator", "values");
     private static final Set<String> EXEMPTION = ordered("namespace", "kind", "name");
-    private static final Set<String> HA = ordered("components", "minReplicas", "autoscaleMin", "autoscaleMax",
-            "requirePodDisruptionBudget");
-    private static final Set<String> INJECTION = ordered("workloadKinds", "whenNativeSidecars");
-    private static final Set<String> HEADERS = ordered("gatewaySelector", "headers");
-    private static final Set<String> SIZING = ordered("requests", "limits", "tolerance");
-    private static final Set<String> RESOURCES = ordered("cpu", "memory");
-    private static final Set<String> TRACING = ordered("maxPercent");
 
-    private PolicyCodec() {
+    private final Map<String, PolicyType> types = new LinkedHashMap<>();
+
+    /** @param types every policy type the service knows, in the order schemas and messages list them */
+    public PolicyCodec(List<? extends PolicyType> types) {
+        for (PolicyType t : types) {
+            if (this.types.put(t.name(), t) != null) {
+                throw new IllegalArgumentException("two policy types named " + t.name());
+            }
+        }
+    }
+
+    public List<PolicyType> types() {
+        return List.copyOf(types.values());
+    }
+
+    public Optional<PolicyType> type(String name) {
+        return Optional.ofNullable(types.get(name));
     }
 
     /** Validates a parsed document and returns the normalized policy, or throws with every violation. */
-    public static MeshPolicy read(JsonNode doc) {
+    public MeshPolicy read(JsonNode doc) {
         TreeReader r = new TreeReader();
         JsonNode root = r.object(doc, "", true);
         if (root == null) {
@@ -116,14 +118,14 @@ public final class PolicyCodec {
         return new PolicyMetadata(name, labels, annotations, rv, 0, null);
     }
 
-    private static PolicySpec readSpec(TreeReader r, JsonNode node) {
+    private PolicySpec readSpec(TreeReader r, JsonNode node) {
         String p = "/spec";
         JsonNode s = r.object(node, p, true);
         if (s == null) {
             return null;
         }
         r.onlyFields(s, p, SPEC);
-        PolicyType type = enumValue(r, s, "type", p, PolicyType.class, true, false);
+        PolicyType type = typeOf(r, s, p);
         Mode mode = enumValue(r, s, "mode", p, Mode.class, false, true);
         Severity severity = enumValue(r, s, "severity", p, Severity.class, false, true);
         Target target = readTarget(r, s.get("target"), p + "/target");
@@ -131,6 +133,18 @@ public final class PolicyCodec {
         Parameters parameters = type == null ? null : readParameters(r, type, s.get("parameters"), p + "/parameters");
         return new PolicySpec(type, mode == null ? Mode.AUDIT : mode, severity == null ? Severity.WARNING : severity,
                 target, exemptions, parameters);
+    }
+
+    private PolicyType typeOf(TreeReader r, JsonNode s, String p) {
+        String v = r.string(s, "type", p, true);
+        if (v == null) {
+            return null;
+        }
+        PolicyType t = types.get(v);
+        if (t == null) {
+            r.fail(p + "/type", "must be one of " + String.join(", ", types.keySet()) + ", got '" + v + "'");
+        }
+        return t;
     }
 
     private static <E extends Enum<E>> E enumValue(TreeReader r, JsonNode parent, String field, String path,
@@ -238,7 +252,7 @@ public final class PolicyCodec {
         return new LabelSelector.Requirement(key, op, values == null ? List.of() : values);
     }
 
-    private static void checkLabels(TreeReader r, Map<String, String> labels, String p) {
+    static void checkLabels(TreeReader r, Map<String, String> labels, String p) {
         labels.forEach((k, v) -> {
             String kp = Names.checkLabelKey(k);
             String vp = Names.checkLabelValue(v);
@@ -291,156 +305,7 @@ public final class PolicyCodec {
     private static Parameters readParameters(TreeReader r, PolicyType type, JsonNode node, String p) {
         JsonNode params = r.object(node, p, false);
         JsonNode n = params == null ? JsonNodeFactory.instance.objectNode() : params;
-        return switch (type) {
-            case HaMinimum -> readHa(r, n, p);
-            case InjectionExclusion -> readInjection(r, n, p);
-            case HeaderRemoval -> readHeaders(r, n, p);
-            case ProxySizing -> readSizing(r, n, p);
-            case TraceSampling -> readTracing(r, n, p);
-        };
-    }
-
-    private static Parameters.HaMinimum readHa(TreeReader r, JsonNode n, String p) {
-        r.onlyFields(n, p, HA);
-        List<String> components = r.strings(n, "components", p);
-        if (components == null) {
-            components = List.of("istiod");
-        } else if (components.isEmpty()) {
-            r.fail(p + "/components", "must name at least one component");
-        }
-        for (int i = 0; i < components.size(); i++) {
-            String c = components.get(i);
-            if (!WELL_KNOWN_COMPONENTS.contains(c) && Names.checkLabel(c) != null) {
-                r.fail(p + "/components/" + i, "must be istiod, ingressgateway, egressgateway or a Helm release name ("
-                        + Names.checkLabel(c) + ")");
-            }
-        }
-        Integer minReplicas = r.integer(n, "minReplicas", p, 1, 1000);
-        Integer autoscaleMin = r.integer(n, "autoscaleMin", p, 1, 1000);
-        Integer autoscaleMax = r.integer(n, "autoscaleMax", p, 1, 1000);
-        Boolean pdb = r.bool(n, "requirePodDisruptionBudget", p);
-        int min = autoscaleMin == null ? 2 : autoscaleMin;
-        int max = autoscaleMax == null ? Math.max(5, min) : autoscaleMax;
-        if (autoscaleMax != null && max < min) {
-            r.fail(p + "/autoscaleMax", "must be greater than or equal to autoscaleMin (" + min + "), got " + max);
-        }
-        return new Parameters.HaMinimum(List.copyOf(new LinkedHashSet<>(components)),
-                minReplicas == null ? 2 : minReplicas, min, max, pdb == null || pdb);
-    }
-
-    private static Parameters.InjectionExclusion readInjection(TreeReader r, JsonNode n, String p) {
-        r.onlyFields(n, p, INJECTION);
-        List<String> kinds = r.strings(n, "workloadKinds", p);
-        if (kinds == null) {
-            kinds = List.of("Job", "CronJob");
-        } else if (kinds.isEmpty()) {
-            r.fail(p + "/workloadKinds", "must name at least one of Job, CronJob");
-        }
-        for (int i = 0; i < kinds.size(); i++) {
-            if (!kinds.get(i).equals("Job") && !kinds.get(i).equals("CronJob")) {
-                r.fail(p + "/workloadKinds/" + i, "must be Job or CronJob, got '" + kinds.get(i) + "'");
-            }
-        }
-        Parameters.NativeSidecars when = enumValue(r, n, "whenNativeSidecars", p, Parameters.NativeSidecars.class,
-                false, true);
-        return new Parameters.InjectionExclusion(List.copyOf(new LinkedHashSet<>(kinds)),
-                when == null ? Parameters.NativeSidecars.SKIP : when);
-    }
-
-    private static Parameters.HeaderRemoval readHeaders(TreeReader r, JsonNode n, String p) {
-        r.onlyFields(n, p, HEADERS);
-        Map<String, String> selector = r.stringMap(n, "gatewaySelector", p);
-        if (selector == null) {
-            selector = DEFAULT_GATEWAY_SELECTOR;
-        } else if (selector.isEmpty()) {
-            r.fail(p + "/gatewaySelector", "must have at least one label (an empty selector matches every proxy)");
-        } else {
-            checkLabels(r, selector, p + "/gatewaySelector");
-        }
-        List<String> headers = r.strings(n, "headers", p);
-        if (headers == null) {
-            headers = DEFAULT_HEADERS;
-        } else if (headers.isEmpty()) {
-            r.fail(p + "/headers", "must name at least one header");
-        }
-        List<String> normalized = new ArrayList<>();
-        for (int i = 0; i < headers.size(); i++) {
-            String h = headers.get(i).toLowerCase(Locale.ROOT);
-            if (!HEADER_NAME.matcher(h).matches()) {
-                r.fail(p + "/headers/" + i, "must be an HTTP header name (token characters only), got '"
-                        + headers.get(i) + "'");
-            }
-            normalized.add(h);
-        }
-        return new Parameters.HeaderRemoval(new TreeMap<>(selector), List.copyOf(new LinkedHashSet<>(normalized)));
-    }
-
-    private static Parameters.ProxySizing readSizing(TreeReader r, JsonNode n, String p) {
-        r.onlyFields(n, p, SIZING);
-        Parameters.Resources requests = readResources(r, n.get("requests"), p + "/requests", true);
-        Parameters.Resources limits = readResources(r, n.get("limits"), p + "/limits", false);
-        if (requests != null && limits != null) {
-            compareLimit(r, requests.cpu(), limits.cpu(), p + "/limits/cpu");
-            compareLimit(r, requests.memory(), limits.memory(), p + "/limits/memory");
-        }
-        BigDecimal tolerance = r.decimal(n, "tolerance", p, BigDecimal.ZERO, BigDecimal.valueOf(100));
-        return new Parameters.ProxySizing(requests, limits, tolerance == null ? BigDecimal.TEN : tolerance);
-    }
-
-    private static Parameters.Resources readResources(TreeReader r, JsonNode node, String p, boolean required) {
-        JsonNode res = r.object(node, p, required);
-        if (res == null) {
-            return null;
-        }
-        r.onlyFields(res, p, RESOURCES);
-        String cpu = quantity(r, res, "cpu", p, required);
-        String memory = quantity(r, res, "memory", p, required);
-        return new Parameters.Resources(cpu, memory);
-    }
-
-    private static String quantity(TreeReader r, JsonNode parent, String field, String p, boolean required) {
-        JsonNode n = parent.get(field);
-        String fp = p + "/" + field;
-        if (n == null || n.isNull()) {
-            if (required) {
-                r.fail(fp, "is required");
-            }
-            return null;
-        }
-        // YAML turns `cpu: 1` into a number; Kubernetes accepts that, so do we.
-        if (!n.isTextual() && !n.isNumber()) {
-            r.fail(fp, "must be a Kubernetes quantity such as 100m or 128Mi, got " + TreeReader.describe(n));
-            return null;
-        }
-        String text = n.isTextual() ? n.textValue() : n.decimalValue().toPlainString();
-        try {
-            BigDecimal amount = Quantity.getAmountInBytes(Quantity.parse(text));
-            if (amount.signum() < 0) {
-                r.fail(fp, "must not be negative, got '" + text + "'");
-                return null;
-            }
-            return text;
-        } catch (RuntimeException e) {
-            r.fail(fp, "must be a Kubernetes quantity such as 100m or 128Mi, got '" + text + "'");
-            return null;
-        }
-    }
-
-    private static void compareLimit(TreeReader r, String request, String limit, String p) {
-        if (request == null || limit == null) {
-            return;
-        }
-        BigDecimal req = Quantity.getAmountInBytes(Quantity.parse(request));
-        BigDecimal lim = Quantity.getAmountInBytes(Quantity.parse(limit));
-        if (lim.compareTo(req) < 0) {
-            r.fail(p, "must be greater than or equal to the request (" + request + "), got " + limit);
-        }
-    }
-
-    private static Parameters.TraceSampling readTracing(TreeReader r, JsonNode n, String p) {
-        r.onlyFields(n, p, TRACING);
-        BigDecimal max = r.decimal(n, "maxPercent", p, BigDecimal.ZERO, BigDecimal.valueOf(100));
-        return new Parameters.TraceSampling(max == null ? BigDecimal.ONE : max);
+        return type.read(type.parameters().read(r, n, p));
     }
 
     /** The canonical document: defaults filled in, server-managed metadata included when set. */
@@ -480,7 +345,7 @@ public final class PolicyCodec {
             putIfSet(o, "kind", e.kind());
             putIfSet(o, "name", e.name());
         }
-        writeParameters(spec.putObject("parameters"), s.parameters());
+        writeParameters(spec.putObject("parameters"), s);
         return root;
     }
 
@@ -509,41 +374,11 @@ public final class PolicyCodec {
         }
     }
 
-    private static void writeParameters(ObjectNode o, Parameters parameters) {
-        // Java 17 has no pattern switch; the sealed hierarchy keeps this chain exhaustive in review.
-        if (parameters instanceof Parameters.HaMinimum ha) {
-            ha.components().forEach(o.putArray("components")::add);
-            o.put("minReplicas", ha.minReplicas());
-            o.put("autoscaleMin", ha.autoscaleMin());
-            o.put("autoscaleMax", ha.autoscaleMax());
-            o.put("requirePodDisruptionBudget", ha.requirePodDisruptionBudget());
-        } else if (parameters instanceof Parameters.InjectionExclusion ie) {
-            ie.workloadKinds().forEach(o.putArray("workloadKinds")::add);
-            o.put("whenNativeSidecars", ie.whenNativeSidecars().name().toLowerCase(Locale.ROOT));
-        } else if (parameters instanceof Parameters.HeaderRemoval hr) {
-            putMap(o.putObject("gatewaySelector"), hr.gatewaySelector());
-            hr.headers().forEach(o.putArray("headers")::add);
-        } else if (parameters instanceof Parameters.ProxySizing ps) {
-            writeResources(o, "requests", ps.requests());
-            writeResources(o, "limits", ps.limits());
-            o.put("tolerance", ps.tolerancePercent());
-        } else if (parameters instanceof Parameters.TraceSampling ts) {
-            o.put("maxPercent", ts.maxPercent());
-        } else {
-            throw new IllegalStateException("unhandled parameters " + parameters);
-        }
+    private static void writeParameters(ObjectNode o, PolicySpec s) {
+        s.type().write(s.parameters(), o);
     }
 
-    private static void writeResources(ObjectNode parent, String field, Parameters.Resources res) {
-        if (res == null) {
-            return;
-        }
-        ObjectNode o = parent.putObject(field);
-        putIfSet(o, "cpu", res.cpu());
-        putIfSet(o, "memory", res.memory());
-    }
-
-    private static void putMap(ObjectNode o, Map<String, String> map) {
+    public static void putMap(ObjectNode o, Map<String, String> map) {
         new TreeMap<>(map).forEach(o::put);
     }
 

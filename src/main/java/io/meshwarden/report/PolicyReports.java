@@ -1,5 +1,6 @@
 package io.meshwarden.report;
 
+import io.meshwarden.model.Ownership;
 import io.fabric8.kubernetes.api.model.APIResource;
 import io.fabric8.kubernetes.api.model.APIResourceList;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -12,8 +13,8 @@ import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.meshwarden.evaluate.Finding;
-import io.meshwarden.evaluate.HelmRef;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.HelmRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.Severity;
 import java.net.HttpURLConnection;
 import java.time.Instant;
@@ -67,7 +68,7 @@ public class PolicyReports {
     public static final String NAMESPACED_KIND = "PolicyReport";
     public static final String CLUSTER_KIND = "ClusterPolicyReport";
     public static final String NAME = "meshwarden";
-    public static final String MANAGED_BY = "app.kubernetes.io/managed-by";
+    public static final String MANAGED_BY = Ownership.MANAGED_BY;
     public static final String MANAGER = "meshwarden";
     public static final String TRUNCATED = "meshwarden.io/truncated";
     public static final String SOURCE = "meshwarden";

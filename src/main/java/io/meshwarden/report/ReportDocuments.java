@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.CostSummary;
 import io.meshwarden.evaluate.Finding;
-import io.meshwarden.evaluate.HelmRef;
+import io.meshwarden.model.HelmRef;
 import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.evaluate.Summary;
 import java.util.List;
 

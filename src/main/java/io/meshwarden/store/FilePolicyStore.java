@@ -1,5 +1,6 @@
 package io.meshwarden.store;
 
+import io.meshwarden.policies.PolicyTypes;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;
@@ -107,7 +108,7 @@ public final class FilePolicyStore implements PolicyStore {
             throw new IllegalStateException("cannot read: " + e.getMessage(), e);
         }
         JsonNode doc = Documents.parseOne(bytes, true);
-        MeshPolicy p = PolicyCodec.read(doc);
+        MeshPolicy p = PolicyTypes.CODEC.read(doc);
         JsonNode node = doc.path("metadata");
         String rv = node.path("resourceVersion").asText(null);
         if (rv == null) {

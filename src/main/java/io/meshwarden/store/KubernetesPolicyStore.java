@@ -1,5 +1,6 @@
 package io.meshwarden.store;
 
+import io.meshwarden.policies.PolicyTypes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -359,7 +360,7 @@ public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
             doc.set("spec", client.getKubernetesSerialization().convertValue(props.get("spec"), JsonNode.class));
         }
         try {
-            MeshPolicy p = PolicyCodec.read(doc);
+            MeshPolicy p = PolicyTypes.CODEC.read(doc);
             long generation = m.getGeneration() == null ? 1 : m.getGeneration();
             p = p.withMetadata(p.metadata().withVersion(m.getResourceVersion(), generation,
                     m.getCreationTimestamp()));

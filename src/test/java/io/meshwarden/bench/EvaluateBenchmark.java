@@ -1,5 +1,6 @@
 package io.meshwarden.bench;
 
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.cli.AuditCommandAccess;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.evaluate.EvaluationResult;
@@ -29,7 +30,7 @@ public final class EvaluateBenchmark {
         System.out.println("workloads | namespaces | build ms | heap retained MiB | bytes/workload | eval ms median "
                 + "| eval ms min | eval ms max | findings | findings retained MiB | bytes/finding");
         // Load and initialize every class once, so the first size's heap figure is not skewed by start-up garbage.
-        Evaluator.evaluate(policies, SnapshotGenerator.snapshot(500, 10, 7));
+        PolicyTypes.EVALUATOR.evaluate(policies, SnapshotGenerator.snapshot(500, 10, 7));
         for (int n : sizes) {
             int namespaces = Math.max(1, n / 50);
             long t0 = System.nanoTime();
@@ -39,12 +40,12 @@ public final class EvaluateBenchmark {
             int runs = n >= 50000 ? 7 : 15;
             EvaluationResult result = null;
             for (int i = 0; i < warmups; i++) {
-                result = Evaluator.evaluate(policies, snapshot);
+                result = PolicyTypes.EVALUATOR.evaluate(policies, snapshot);
             }
             double[] ms = new double[runs];
             for (int i = 0; i < runs; i++) {
                 long s = System.nanoTime();
-                result = Evaluator.evaluate(policies, snapshot);
+                result = PolicyTypes.EVALUATOR.evaluate(policies, snapshot);
                 ms[i] = (System.nanoTime() - s) / 1e6;
             }
             Arrays.sort(ms);
@@ -53,7 +54,7 @@ public final class EvaluateBenchmark {
                 double[] one = new double[runs];
                 for (int i = 0; i < runs; i++) {
                     long s = System.nanoTime();
-                    Evaluator.evaluate(List.of(policy), snapshot);
+                    PolicyTypes.EVALUATOR.evaluate(List.of(policy), snapshot);
                     one[i] = (System.nanoTime() - s) / 1e6;
                 }
                 Arrays.sort(one);
@@ -62,7 +63,7 @@ public final class EvaluateBenchmark {
             // Retained size = heap with the snapshot held minus heap once it is dropped (after full GCs each time).
             // The findings (what a published report holds) the same way: with the result held, then dropped.
             result = null;
-            result = Evaluator.evaluate(policies, snapshot);
+            result = PolicyTypes.EVALUATOR.evaluate(policies, snapshot);
             int findingsCount = result.findings().size();
             long withResult = usedAfterGc();
             java.lang.ref.Reference.reachabilityFence(result);

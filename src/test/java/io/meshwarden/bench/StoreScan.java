@@ -1,5 +1,6 @@
 package io.meshwarden.bench;
 
+import io.meshwarden.policies.PolicyTypes;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;
@@ -39,7 +40,7 @@ record StoreScan(Map<String, String> versions, List<String> torn, int tempFiles)
                 }
                 try {
                     JsonNode doc = Documents.parseOne(Files.readAllBytes(f), true);
-                    MeshPolicy p = PolicyCodec.read(doc);
+                    MeshPolicy p = PolicyTypes.CODEC.read(doc);
                     String rv = doc.path("metadata").path("resourceVersion").asText("");
                     if (!rv.matches("[0-9]{1,19}")) {
                         torn.add(file + ": resourceVersion '" + rv + "'");

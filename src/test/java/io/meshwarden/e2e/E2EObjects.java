@@ -1,5 +1,6 @@
 package io.meshwarden.e2e;
 
+import io.meshwarden.policies.PolicyTypes;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -49,7 +50,7 @@ final class E2EObjects {
                 + "spec:\n  type: " + type + "\n  mode: " + mode + "\n"
                 + "  target: {namespaces: {include: [" + String.join(", ", namespaces) + "]}}\n"
                 + "  parameters: " + parameters + "\n";
-        return PolicyCodec.read(Documents.parseOne(yaml.getBytes(StandardCharsets.UTF_8), true));
+        return PolicyTypes.CODEC.read(Documents.parseOne(yaml.getBytes(StandardCharsets.UTF_8), true));
     }
 
     static String proxySizingParameters() {

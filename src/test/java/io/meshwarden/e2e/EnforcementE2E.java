@@ -1,5 +1,6 @@
 package io.meshwarden.e2e;
 
+import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -189,7 +190,7 @@ class EnforcementE2E {
 
     Plan plan(List<MeshPolicy> policies) {
         ClusterSnapshot snapshot = new LiveSnapshotReader(client, 500, istioNs).read();
-        return Planner.plan(policies, Evaluator.evaluate(policies, snapshot), snapshot);
+        return Planner.plan(policies, PolicyTypes.EVALUATOR.evaluate(policies, snapshot), snapshot);
     }
 
     GenericKubernetesResource get(String apiVersion, String kind, String namespace, String name) {

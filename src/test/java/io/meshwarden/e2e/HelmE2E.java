@@ -1,5 +1,6 @@
 package io.meshwarden.e2e;
 
+import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -131,7 +132,7 @@ class HelmE2E {
         MeshPolicy sizing = E2EObjects.policy("e2e-helm-sizing", "ProxySizing", "audit", List.of(appNs),
                 E2EObjects.proxySizingParameters());
         ClusterSnapshot snapshot = new LiveSnapshotReader(client, 500, ns).read();
-        EvaluationResult result = Evaluator.evaluate(List.of(sizing), snapshot);
+        EvaluationResult result = PolicyTypes.EVALUATOR.evaluate(List.of(sizing), snapshot);
 
         assertEquals(1, result.findings().size(), () -> result.findings().toString());
         Finding f = result.findings().get(0);

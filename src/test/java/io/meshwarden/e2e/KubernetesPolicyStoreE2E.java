@@ -1,5 +1,6 @@
 package io.meshwarden.e2e;
 
+import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -162,7 +163,7 @@ class KubernetesPolicyStoreE2E {
     }
 
     static MeshPolicy policy(String base, String parameters) {
-        return PolicyCodec.read(Documents.parseOne(document("type: TraceSampling\n  parameters: {" + parameters
+        return PolicyTypes.CODEC.read(Documents.parseOne(document("type: TraceSampling\n  parameters: {" + parameters
                 + "}", base).getBytes(StandardCharsets.UTF_8), true));
     }
 

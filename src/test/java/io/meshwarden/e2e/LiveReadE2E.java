@@ -1,5 +1,6 @@
 package io.meshwarden.e2e;
 
+import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -142,7 +143,7 @@ class LiveReadE2E {
     void theSnapshotFeedsTheEvaluator() {
         MeshPolicy sizing = E2EObjects.policy("e2e-read-sizing", "ProxySizing", "audit", List.of(ns),
                 E2EObjects.proxySizingParameters());
-        EvaluationResult evaluation = Evaluator.evaluate(List.of(sizing), result.snapshot());
+        EvaluationResult evaluation = PolicyTypes.EVALUATOR.evaluate(List.of(sizing), result.snapshot());
         List<String> flagged = evaluation.findings().stream().map(Finding::resource)
                 .map(r -> r.kind() + "/" + r.name()).sorted().collect(Collectors.toList());
         // The DaemonSet opts out of injection; the CronJob is left out of sizing as short-lived.

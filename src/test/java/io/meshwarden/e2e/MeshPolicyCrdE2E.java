@@ -1,5 +1,6 @@
 package io.meshwarden.e2e;
 
+import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -87,7 +88,7 @@ class MeshPolicyCrdE2E {
                 + "{maxPercent: 1.0}"), "defaults");
         assertEquals("audit", stored.get("spec", "mode"));
         assertEquals("warning", stored.get("spec", "severity"));
-        assertEquals("audit", PolicyCodec.read(asDocument(stored)).spec().mode().name().toLowerCase());
+        assertEquals("audit", PolicyTypes.CODEC.read(asDocument(stored)).spec().mode().name().toLowerCase());
     }
 
     /**
@@ -138,7 +139,7 @@ class MeshPolicyCrdE2E {
         String message = e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage();
         assertTrue(message.contains(expected), () -> "expected \"" + expected + "\" in: " + message);
         JsonNode json = client.getKubernetesSerialization().convertValue(policy, JsonNode.class);
-        assertThrows(PolicyValidationException.class, () -> PolicyCodec.read(json),
+        assertThrows(PolicyValidationException.class, () -> PolicyTypes.CODEC.read(json),
                 "the service must reject what the server rejects: " + spec);
     }
 

@@ -1,5 +1,6 @@
 package io.meshwarden.e2e;
 
+import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -154,7 +155,7 @@ class RolloutE2E {
 
     Plan plan() {
         ClusterSnapshot snapshot = new LiveSnapshotReader(client, 500, ns + "-istio").read();
-        return Planner.plan(List.of(sizing), Evaluator.evaluate(List.of(sizing), snapshot), snapshot);
+        return Planner.plan(List.of(sizing), PolicyTypes.EVALUATOR.evaluate(List.of(sizing), snapshot), snapshot);
     }
 
     void awaitAvailable(String name, int replicas) {

@@ -1,5 +1,6 @@
 package io.meshwarden.enforce;
 
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.orchestrate.EnforcementService;
 import io.meshwarden.orchestrate.LeaderLease;
 import static io.meshwarden.testing.FaultInjectingDispatcher.Fault.drop;
@@ -26,7 +27,7 @@ import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.enforce.ApplyResult.Outcome;
 import io.meshwarden.enforce.ApplyResult.Status;
 import io.meshwarden.evaluate.Evaluator;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.testing.ConnectionDroppingProxy;
 import io.meshwarden.testing.FaultInjectingDispatcher;
@@ -116,7 +117,7 @@ class ApplierFaultsTest {
     /** What a run plans: read the cluster, evaluate, plan. */
     private Plan planFromCluster() {
         ClusterSnapshot snapshot = new LiveSnapshotReader(client, 500, "istio-system", RETRY).read();
-        return Planner.plan(POLICIES, Evaluator.evaluate(POLICIES, snapshot), snapshot);
+        return Planner.plan(POLICIES, PolicyTypes.EVALUATOR.evaluate(POLICIES, snapshot), snapshot);
     }
 
     private Applier applier(KubernetesClient c) {

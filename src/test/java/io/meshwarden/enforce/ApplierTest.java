@@ -1,5 +1,6 @@
 package io.meshwarden.enforce;
 
+import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,7 +15,7 @@ import io.meshwarden.enforce.ApplyResult.Outcome;
 import io.meshwarden.enforce.ApplyResult.Status;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
 import java.time.Clock;
 import java.time.Instant;
@@ -60,7 +61,7 @@ class ApplierTest {
 
     private Plan plan(List<MeshPolicy> policies) {
         ClusterSnapshot snapshot = cluster.read();
-        EvaluationResult result = Evaluator.evaluate(policies, snapshot);
+        EvaluationResult result = PolicyTypes.EVALUATOR.evaluate(policies, snapshot);
         return Planner.plan(policies, result, snapshot);
     }
 

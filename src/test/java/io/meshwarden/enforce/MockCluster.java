@@ -1,5 +1,6 @@
 package io.meshwarden.enforce;
 
+import io.meshwarden.policies.PolicyTypes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -103,7 +104,7 @@ final class MockCluster implements AutoCloseable {
     static MeshPolicy policy(String name, String type, String mode, String parameters) {
         String yaml = "apiVersion: meshwarden.io/v1alpha1\nkind: MeshPolicy\nmetadata: {name: " + name + "}\nspec:\n"
                 + "  type: " + type + "\n  mode: " + mode + "\n  parameters: " + parameters + "\n";
-        return PolicyCodec.read(Documents.parseOne(yaml.getBytes(StandardCharsets.UTF_8), true));
+        return PolicyTypes.CODEC.read(Documents.parseOne(yaml.getBytes(StandardCharsets.UTF_8), true));
     }
 
     static JsonNode json(String s) {

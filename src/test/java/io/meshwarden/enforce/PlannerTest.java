@@ -1,5 +1,6 @@
 package io.meshwarden.enforce;
 
+import io.meshwarden.policies.haminimum.HaMinimumType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,9 +10,9 @@ import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.Hpa;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
-import io.meshwarden.evaluate.HelmRef;
+import io.meshwarden.model.HelmRef;
 import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyType;
 import io.meshwarden.policy.Severity;
@@ -36,7 +37,7 @@ class PlannerTest {
     static Finding finding(MeshPolicy p, String rule, ResourceRef target, String action, String patch,
             boolean restarts) {
         JsonNode body = patch == null ? null : MockCluster.json(patch);
-        return new Finding(p.name(), PolicyType.HaMinimum, rule, Severity.WARNING, target, null, "spec", "x", "y",
+        return new Finding(p.name(), HaMinimumType.TYPE, rule, Severity.WARNING, target, null, "spec", "x", "y",
                 rule + " on " + target, new Remedy(target, action, body, restarts, "note"));
     }
 
@@ -67,7 +68,7 @@ class PlannerTest {
 
     @Test
     void jobsHelmValuesAndNoneAreSkippedWithReasons() {
-        Finding overlay = new Finding("a", PolicyType.HaMinimum, "helm", Severity.WARNING,
+        Finding overlay = new Finding("a", HaMinimumType.TYPE, "helm", Severity.WARNING,
                 ResourceRef.helmRelease("istio-system", "istiod"), new HelmRef("istio-system", "istiod", 1), "p", "x",
                 "y", "m", new Remedy(ResourceRef.helmRelease("istio-system", "istiod"), "values-overlay",
                         MockCluster.json("{\"pilot\":{\"autoscaleMin\":2}}"), false, "n"));

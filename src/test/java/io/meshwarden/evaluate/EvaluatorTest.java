@@ -1,9 +1,10 @@
 package io.meshwarden.evaluate;
 
-import static io.meshwarden.evaluate.Fixtures.deployment;
-import static io.meshwarden.evaluate.Fixtures.namespace;
-import static io.meshwarden.evaluate.Fixtures.policy;
-import static io.meshwarden.evaluate.Fixtures.snapshot;
+import io.meshwarden.policies.PolicyTypes;
+import static io.meshwarden.testing.Fixtures.deployment;
+import static io.meshwarden.testing.Fixtures.namespace;
+import static io.meshwarden.testing.Fixtures.policy;
+import static io.meshwarden.testing.Fixtures.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,7 +37,7 @@ class EvaluatorTest {
 
     @Test
     void emptySnapshotWithoutIstioCrdsDoesNotCrash() {
-        EvaluationResult r = Evaluator.evaluate(ALL, ClusterSnapshot.empty());
+        EvaluationResult r = PolicyTypes.EVALUATOR.evaluate(ALL, ClusterSnapshot.empty());
         assertTrue(r.findings().isEmpty());
         assertEquals(0, r.summary().evaluated());
         assertEquals(100.0, r.summary().score());
@@ -46,18 +47,18 @@ class EvaluatorTest {
 
     @Test
     void workloadsButNoIstioResourcesOrHelmReleases() {
-        EvaluationResult r = Evaluator.evaluate(ALL, snapshot(CLUSTER));
+        EvaluationResult r = PolicyTypes.EVALUATOR.evaluate(ALL, snapshot(CLUSTER));
         assertTrue(r.summary().evaluated() > 0);
-        assertTrue(r.findings().stream().anyMatch(f -> f.rule().equals(Rules.HEADERS_NOT_REMOVED)));
+        assertTrue(r.findings().stream().anyMatch(f -> f.rule().equals("headers-not-removed")));
     }
 
     @Test
     void findingsAreSortedAndIndependentOfPolicyOrder() {
         ClusterSnapshot s = snapshot(CLUSTER);
-        EvaluationResult forward = Evaluator.evaluate(ALL, s);
+        EvaluationResult forward = PolicyTypes.EVALUATOR.evaluate(ALL, s);
         List<MeshPolicy> reversed = new ArrayList<>(ALL);
         java.util.Collections.reverse(reversed);
-        EvaluationResult backward = Evaluator.evaluate(reversed, s);
+        EvaluationResult backward = PolicyTypes.EVALUATOR.evaluate(reversed, s);
         assertEquals(forward.findings(), backward.findings());
         List<Finding> sorted = new ArrayList<>(forward.findings());
         sorted.sort(Finding.ORDER);
@@ -73,7 +74,7 @@ class EvaluatorTest {
             separate.addAll(Evaluator.evaluate(p, s).findings());
         }
         separate.sort(Finding.ORDER);
-        EvaluationResult r = Evaluator.evaluate(ALL, s);
+        EvaluationResult r = PolicyTypes.EVALUATOR.evaluate(ALL, s);
         assertEquals(separate, r.findings(), "sharing changes no value");
         Map<com.fasterxml.jackson.databind.JsonNode, com.fasterxml.jackson.databind.JsonNode> firstOfEach =
                 new java.util.HashMap<>();
@@ -95,8 +96,8 @@ class EvaluatorTest {
         ClusterSnapshot s = snapshot(CLUSTER);
         // istiod: 1 replica without HPA (fail) + PDB missing (fail); gateway: 2 replicas (pass) + PDB missing (fail).
         // tracing: web 1% (pass), api 50% (fail), gateway 1% (pass).
-        EvaluationResult r = Evaluator.evaluate(List.of(TRACING, HA), s);
-        assertEquals(Map.of(Rules.HA_DEPLOYMENT_REPLICAS, 1, Rules.HA_PDB_MISSING, 2, Rules.TRACE_SAMPLING_TOO_HIGH,
+        EvaluationResult r = PolicyTypes.EVALUATOR.evaluate(List.of(TRACING, HA), s);
+        assertEquals(Map.of("ha-deployment-replicas", 1, "ha-pdb-missing", 2, "trace-sampling-too-high",
                 1), r.summary().byRule());
         assertEquals(Map.of("HaMinimum", 3, "TraceSampling", 1), r.summary().byType());
         assertEquals(4, r.summary().findings());
@@ -107,7 +108,7 @@ class EvaluatorTest {
 
     @Test
     void costSummaryComparesEachSizingPolicy() {
-        EvaluationResult r = Evaluator.evaluate(ALL, snapshot(CLUSTER));
+        EvaluationResult r = PolicyTypes.EVALUATOR.evaluate(ALL, snapshot(CLUSTER));
         // web x3, api x1, gateway x2 at Istio's default 100m / 128Mi; istiod is not injected.
         assertEquals(3, r.cost().workloads());
         assertEquals(600, r.cost().currentCpuMillis());
@@ -119,7 +120,7 @@ class EvaluatorTest {
     void loadsAFixtureDirectory(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("cluster.yaml"), CLUSTER, StandardCharsets.UTF_8);
         ClusterSnapshot s = new ManifestDirectoryLoader().load(dir);
-        assertEquals(Evaluator.evaluate(ALL, snapshot(CLUSTER)), Evaluator.evaluate(ALL, s));
+        assertEquals(PolicyTypes.EVALUATOR.evaluate(ALL, snapshot(CLUSTER)), PolicyTypes.EVALUATOR.evaluate(ALL, s));
     }
 
     @Test
@@ -160,7 +161,7 @@ class EvaluatorTest {
                 metadata: {name: iop, namespace: istio-system}
                 spec: {components: {ingressGateways: {name: x}}}
                 """;
-        EvaluationResult r = Evaluator.evaluate(ALL, snapshot(CLUSTER, odd));
+        EvaluationResult r = PolicyTypes.EVALUATOR.evaluate(ALL, snapshot(CLUSTER, odd));
         assertTrue(r.summary().evaluated() > 0);
     }
 }

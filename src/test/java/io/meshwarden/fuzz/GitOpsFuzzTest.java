@@ -1,5 +1,6 @@
 package io.meshwarden.fuzz;
 
+import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,7 +55,7 @@ class GitOpsFuzzTest {
             } else {
                 accepted++;
                 // Whatever was accepted must be a valid policy that round-trips.
-                source.policies().values().forEach(e -> assertEquals(e.policy().spec(), PolicyCodec.read(Documents
+                source.policies().values().forEach(e -> assertEquals(e.policy().spec(), PolicyTypes.CODEC.read(Documents
                         .parseOne(Documents.utf8(Documents.toYaml(PolicyCodec.write(e.policy()))), true)).spec()));
             }
         }

@@ -1,5 +1,6 @@
 package io.meshwarden.gitops;
 
+import io.meshwarden.policies.tracesampling.TraceSamplingParameters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -33,7 +34,7 @@ class GitOpsSourceTest {
     }
 
     private static BigDecimal max(GitOpsSource s, String name) {
-        return ((Parameters.TraceSampling) s.policies().get(name).policy().spec().parameters()).maxPercent();
+        return ((TraceSamplingParameters) s.policies().get(name).policy().spec().parameters()).maxPercent();
     }
 
     @Test

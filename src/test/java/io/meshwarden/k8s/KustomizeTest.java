@@ -1,5 +1,6 @@
 package io.meshwarden.k8s;
 
+import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -443,7 +444,7 @@ class KustomizeTest {
         Set<String> types = new TreeSet<>();
         for (JsonNode p : policies) {
             assertEquals(List.of(), SchemaWalker.validate(schema(), p), name(p));
-            PolicyCodec.read(p);
+            PolicyTypes.CODEC.read(p);
             types.add(p.at("/spec/type").asText());
         }
         assertEquals(new TreeSet<>(texts(schema().at("/properties/spec/properties/type/enum"))), types,
@@ -489,7 +490,7 @@ class KustomizeTest {
                 accepted.add(c.getKey() + ": " + doc);
             }
             try {
-                PolicyCodec.read(doc);
+                PolicyTypes.CODEC.read(doc);
                 fail(c.getKey() + ": PolicyCodec accepts " + doc + "; the case does not belong here");
             } catch (PolicyValidationException expected) {
                 // The codec rejects it, so the schema must as well.

@@ -1,5 +1,11 @@
 package io.meshwarden.policy;
 
+import io.meshwarden.policies.haminimum.HaMinimumParameters;
+import io.meshwarden.policies.headerremoval.HeaderRemovalParameters;
+import io.meshwarden.policies.injectionexclusion.InjectionExclusionParameters;
+import io.meshwarden.policies.proxysizing.ProxySizingParameters;
+import io.meshwarden.policies.tracesampling.TraceSamplingParameters;
+import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class PolicyCodecTest {
 
     static MeshPolicy yaml(String text) {
-        return PolicyCodec.read(Documents.parseOne(text.getBytes(StandardCharsets.UTF_8), true));
+        return PolicyTypes.CODEC.read(Documents.parseOne(text.getBytes(StandardCharsets.UTF_8), true));
     }
 
     static List<Violation> violations(String text) {
@@ -63,35 +69,35 @@ class PolicyCodecTest {
         assertFalse(p.spec().target().coversNamespace("default"));
         assertTrue(p.spec().target().selector().matches(Map.of("app", "istiod")));
         assertTrue(p.spec().exemptions().get(0).matches("istio-system", "Deployment", "istiod-canary"));
-        assertEquals(new Parameters.HaMinimum(List.of("istiod", "ingressgateway"), 3, 2, 6, false),
+        assertEquals(new HaMinimumParameters(List.of("istiod", "ingressgateway"), 3, 2, 6, false),
                 p.spec().parameters());
     }
 
     @Test
     void defaultsAreFilledPerType() {
-        assertEquals(new Parameters.HaMinimum(List.of("istiod"), 2, 2, 5, true),
+        assertEquals(new HaMinimumParameters(List.of("istiod"), 2, 2, 5, true),
                 yaml(doc("HaMinimum", "{}")).spec().parameters());
-        assertEquals(new Parameters.InjectionExclusion(List.of("Job", "CronJob"), Parameters.NativeSidecars.SKIP),
+        assertEquals(new InjectionExclusionParameters(List.of("Job", "CronJob"), InjectionExclusionParameters.NativeSidecars.SKIP),
                 yaml(doc("InjectionExclusion", "{}")).spec().parameters());
-        assertEquals(new Parameters.HeaderRemoval(Map.of("istio", "ingressgateway"),
+        assertEquals(new HeaderRemovalParameters(Map.of("istio", "ingressgateway"),
                 List.of("x-envoy-upstream-service-time", "x-envoy-decorator-operation")),
                 yaml(doc("HeaderRemoval", "{}")).spec().parameters());
-        assertEquals(new Parameters.TraceSampling(BigDecimal.ONE), yaml(doc("TraceSampling", "{}")).spec()
+        assertEquals(new TraceSamplingParameters(BigDecimal.ONE), yaml(doc("TraceSampling", "{}")).spec()
                 .parameters());
         MeshPolicy p = yaml(doc("TraceSampling", "{maxPercent: 0.5}"));
         assertEquals(Mode.AUDIT, p.spec().mode());
         assertEquals(Severity.WARNING, p.spec().severity());
-        assertEquals(0, new BigDecimal("0.5").compareTo(((Parameters.TraceSampling) p.spec().parameters())
+        assertEquals(0, new BigDecimal("0.5").compareTo(((TraceSamplingParameters) p.spec().parameters())
                 .maxPercent()));
     }
 
     @Test
     void proxySizingAcceptsQuantitiesAndNumbers() {
-        Parameters.ProxySizing ps = (Parameters.ProxySizing) yaml(doc("ProxySizing",
+        ProxySizingParameters ps = (ProxySizingParameters) yaml(doc("ProxySizing",
                 "{requests: {cpu: 50m, memory: 64Mi}, limits: {cpu: 1, memory: 1Gi}, tolerance: 20}"))
                 .spec().parameters();
-        assertEquals(new Parameters.Resources("50m", "64Mi"), ps.requests());
-        assertEquals(new Parameters.Resources("1", "1Gi"), ps.limits());
+        assertEquals(new ProxySizingParameters.Resources("50m", "64Mi"), ps.requests());
+        assertEquals(new ProxySizingParameters.Resources("1", "1Gi"), ps.limits());
         assertEquals(0, BigDecimal.valueOf(20).compareTo(ps.tolerancePercent()));
     }
 
@@ -209,7 +215,7 @@ class PolicyCodecTest {
         MeshPolicy again = yaml(yamlText);
         assertEquals(original, again);
         String json = Documents.toJson(PolicyCodec.write(original));
-        assertEquals(original, PolicyCodec.read(Documents.parseOne(json.getBytes(StandardCharsets.UTF_8), false)));
+        assertEquals(original, PolicyTypes.CODEC.read(Documents.parseOne(json.getBytes(StandardCharsets.UTF_8), false)));
     }
 
     @Test

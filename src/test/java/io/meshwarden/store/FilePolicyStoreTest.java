@@ -59,8 +59,8 @@ class FilePolicyStoreTest {
         assertThrows(StoreException.Conflict.class, () -> s.delete("a", a.metadata().resourceVersion(), false));
         assertThrows(StoreException.NotFound.class, () -> s.update(TestPolicies.tracing("zz", "1"), null, false));
         assertThrows(StoreException.NotFound.class, () -> s.delete("zz", null, false));
-        assertEquals("2", s.get("a").orElseThrow().spec().parameters() instanceof io.meshwarden.policy.Parameters
-                .TraceSampling t ? t.maxPercent().toPlainString() : "?");
+        assertEquals("2", s.get("a").orElseThrow().spec().parameters() instanceof io.meshwarden.policies.tracesampling
+                .TraceSamplingParameters t ? t.maxPercent().toPlainString() : "?");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.meshwarden.store;
 
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyCodec;
@@ -11,7 +12,7 @@ public final class TestPolicies {
     }
 
     public static MeshPolicy tracing(String name, String maxPercent) {
-        return PolicyCodec.read(Documents.parseOne(("""
+        return PolicyTypes.CODEC.read(Documents.parseOne(("""
                 apiVersion: meshwarden.io/v1alpha1
                 kind: MeshPolicy
                 metadata: {name: %s, labels: {team: platform}}

@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.meshwarden.enforce.RolloutConfig;
 import io.meshwarden.enforce.RolloutRateLimiter;
 import io.meshwarden.enforce.RolloutReadiness;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

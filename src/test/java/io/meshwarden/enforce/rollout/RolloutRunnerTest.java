@@ -34,7 +34,7 @@ import io.meshwarden.enforce.RolloutRateLimiter;
 import io.meshwarden.enforce.RolloutResult;
 import io.meshwarden.enforce.RolloutRunner;
 import io.meshwarden.enforce.RolloutSleeper;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.ResourceRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;

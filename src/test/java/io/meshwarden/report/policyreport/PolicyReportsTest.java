@@ -1,5 +1,9 @@
 package io.meshwarden.report.policyreport;
 
+import io.meshwarden.policies.haminimum.HaMinimumType;
+import io.meshwarden.policies.headerremoval.HeaderRemovalType;
+import io.meshwarden.policies.proxysizing.ProxySizingType;
+import io.meshwarden.policies.tracesampling.TraceSamplingType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -12,8 +16,8 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.meshwarden.evaluate.CostSummary;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
-import io.meshwarden.evaluate.HelmRef;
-import io.meshwarden.evaluate.ResourceRef;
+import io.meshwarden.model.HelmRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.evaluate.Summary;
 import io.meshwarden.policy.PolicyType;
 import io.meshwarden.policy.Severity;
@@ -46,16 +50,16 @@ class PolicyReportsTest {
     @Test
     void findingsInTwoNamespacesGiveTwoPolicyReportsAndAClusterReport() {
         cluster.wgPolicyCrds();
-        Finding hpa = finding("ha", PolicyType.HaMinimum, "ha-hpa-min-replicas", Severity.WARNING,
+        Finding hpa = finding("ha", HaMinimumType.TYPE, "ha-hpa-min-replicas", Severity.WARNING,
                 new ResourceRef("autoscaling/v2", "HorizontalPodAutoscaler", "shop", "cart"));
-        Finding replicas = finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.DANGER,
+        Finding replicas = finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.DANGER,
                 new ResourceRef("apps/v1", "Deployment", "shop", "cart"));
-        Finding helm = new Finding("sizing", PolicyType.ProxySizing, "proxy-cpu-request", Severity.WARNING,
+        Finding helm = new Finding("sizing", ProxySizingType.TYPE, "proxy-cpu-request", Severity.WARNING,
                 ResourceRef.helmRelease("shop", "cart"), new HelmRef("shop", "cart", 7),
                 "global.proxy.resources.requests.cpu", "100m", "10m", "sidecar CPU request too low", null);
-        Finding pay = finding("trace", PolicyType.TraceSampling, "trace-sampling-max", Severity.WARNING,
+        Finding pay = finding("trace", TraceSamplingType.TYPE, "trace-sampling-max", Severity.WARNING,
                 new ResourceRef("apps/v1", "Deployment", "payments", "api"));
-        Finding istio = finding("header", PolicyType.HeaderRemoval, "header-server-removed", Severity.DANGER,
+        Finding istio = finding("header", HeaderRemovalType.TYPE, "header-server-removed", Severity.DANGER,
                 new ResourceRef("sailoperator.io/v1", "Istio", null, "default"));
 
         PolicyReports.Result result = new PolicyReports(cluster.client)
@@ -123,13 +127,13 @@ class PolicyReportsTest {
     @Test
     void secondWriteWithFewerFindingsUpdatesAndDeletesStaleReports() {
         cluster.wgPolicyCrds();
-        Finding shopA = finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.DANGER,
+        Finding shopA = finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.DANGER,
                 new ResourceRef("apps/v1", "Deployment", "shop", "a"));
-        Finding shopB = finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.DANGER,
+        Finding shopB = finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.DANGER,
                 new ResourceRef("apps/v1", "Deployment", "shop", "b"));
-        Finding pay = finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.WARNING,
+        Finding pay = finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.WARNING,
                 new ResourceRef("apps/v1", "Deployment", "payments", "api"));
-        Finding istio = finding("header", PolicyType.HeaderRemoval, "header-server-removed", Severity.DANGER,
+        Finding istio = finding("header", HeaderRemovalType.TYPE, "header-server-removed", Severity.DANGER,
                 new ResourceRef("sailoperator.io/v1", "Istio", null, "default"));
         PolicyReports reports = new PolicyReports(cluster.client);
         reports.write(report(shopA, shopB, pay, istio));
@@ -179,11 +183,11 @@ class PolicyReportsTest {
 
         PolicyReports reports = new PolicyReports(cluster.client);
         PolicyReports.Result result = reports.write(report(
-                finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.DANGER,
+                finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.DANGER,
                         new ResourceRef("apps/v1", "Deployment", "shop", "cart")),
-                finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.DANGER,
+                finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.DANGER,
                         new ResourceRef("apps/v1", "Deployment", "payments", "api")),
-                finding("header", PolicyType.HeaderRemoval, "header-server-removed", Severity.DANGER,
+                finding("header", HeaderRemovalType.TYPE, "header-server-removed", Severity.DANGER,
                         new ResourceRef("sailoperator.io/v1", "Istio", null, "default"))));
 
         assertEquals(List.of("PolicyReport shop/meshwarden"), result.written());
@@ -215,12 +219,12 @@ class PolicyReportsTest {
         cluster.wgPolicyCrds();
         List<Finding> findings = new ArrayList<>();
         for (String name : List.of("a", "b", "c", "d")) {
-            findings.add(finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.WARNING,
+            findings.add(finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.WARNING,
                     new ResourceRef("apps/v1", "Deployment", "shop", name)));
         }
-        findings.add(finding("trace", PolicyType.TraceSampling, "trace-sampling-max", Severity.DANGER,
+        findings.add(finding("trace", TraceSamplingType.TYPE, "trace-sampling-max", Severity.DANGER,
                 new ResourceRef("apps/v1", "Deployment", "shop", "y")));
-        findings.add(finding("trace", PolicyType.TraceSampling, "trace-sampling-max", Severity.DANGER,
+        findings.add(finding("trace", TraceSamplingType.TYPE, "trace-sampling-max", Severity.DANGER,
                 new ResourceRef("apps/v1", "Deployment", "shop", "x")));
         PolicyReports reports = new PolicyReports(cluster.client, 3);
 
@@ -252,7 +256,7 @@ class PolicyReportsTest {
     void longPropertiesAreClipped() {
         cluster.wgPolicyCrds();
         String huge = "x".repeat(5000);
-        Finding f = new Finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.DANGER,
+        Finding f = new Finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.DANGER,
                 new ResourceRef("apps/v1", "Deployment", "shop", "cart"), null, "spec", huge, "1", "m", null);
         new PolicyReports(cluster.client).write(report(f));
         Map<String, Object> props = (Map<String, Object>) results(cluster.policyReport("shop", "meshwarden"))
@@ -265,9 +269,9 @@ class PolicyReportsTest {
     void withoutTheCrdsNothingIsWrittenAndTheResultSaysWhy() {
         cluster.clearWrites();
         PolicyReports.Result result = new PolicyReports(cluster.client).write(report(
-                finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.DANGER,
+                finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.DANGER,
                         new ResourceRef("apps/v1", "Deployment", "shop", "cart")),
-                finding("header", PolicyType.HeaderRemoval, "header-server-removed", Severity.DANGER,
+                finding("header", HeaderRemovalType.TYPE, "header-server-removed", Severity.DANGER,
                         new ResourceRef("sailoperator.io/v1", "Istio", null, "default"))));
 
         assertEquals(List.of("PolicyReport", "ClusterPolicyReport"), result.unserved());
@@ -285,9 +289,9 @@ class PolicyReportsTest {
         cluster.crd("policyreports", "PolicyReport", "Namespaced");
         cluster.clearWrites();
         PolicyReports.Result result = new PolicyReports(cluster.client).write(report(
-                finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.DANGER,
+                finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.DANGER,
                         new ResourceRef("apps/v1", "Deployment", "shop", "cart")),
-                finding("header", PolicyType.HeaderRemoval, "header-server-removed", Severity.DANGER,
+                finding("header", HeaderRemovalType.TYPE, "header-server-removed", Severity.DANGER,
                         new ResourceRef("sailoperator.io/v1", "Istio", null, "default"))));
 
         assertEquals(List.of("ClusterPolicyReport"), result.unserved());
@@ -300,9 +304,9 @@ class PolicyReportsTest {
     @Test
     void aConflictingReplaceIsRetriedAndOneFailedWriteDoesNotStopTheOthers() {
         cluster.wgPolicyCrds();
-        Finding shop = finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.DANGER,
+        Finding shop = finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.DANGER,
                 new ResourceRef("apps/v1", "Deployment", "shop", "cart"));
-        Finding pay = finding("ha", PolicyType.HaMinimum, "ha-replicas", Severity.DANGER,
+        Finding pay = finding("ha", HaMinimumType.TYPE, "ha-replicas", Severity.DANGER,
                 new ResourceRef("apps/v1", "Deployment", "payments", "api"));
         PolicyReports reports = new PolicyReports(cluster.client);
         reports.write(report(shop));

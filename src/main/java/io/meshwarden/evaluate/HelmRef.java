@@ -1,5 +1,0 @@
-package io.meshwarden.evaluate;
-
-/** The Helm release (and the revision that was inspected) whose values caused or can fix a finding. */
-public record HelmRef(String namespace, String name, int revision) {
-}

@@ -1,0 +1,25 @@
+package io.meshwarden.evaluate;
+
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.policy.MeshPolicy;
+import io.meshwarden.policy.PolicyType;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A policy type as the engine sees it: the document half ({@link PolicyType}) plus its rules. One implementation per
+ * folder under {@code io.meshwarden.policies}; the registry there lists them. Implementations are pure: no client,
+ * no CDI, no clock.
+ */
+public interface PolicyKind extends PolicyType {
+    /** Every rule id this type can report, each defined once, in its rule's class. */
+    List<RuleId> rules();
+
+    /** One policy of this type against a snapshot. */
+    RuleOutcome evaluate(MeshPolicy policy, ClusterSnapshot snapshot);
+
+    /** What the type says about the sidecars' cost, for the report; empty for most types. */
+    default Optional<CostSummary> cost(List<MeshPolicy> policiesOfThisType, ClusterSnapshot snapshot) {
+        return Optional.empty();
+    }
+}

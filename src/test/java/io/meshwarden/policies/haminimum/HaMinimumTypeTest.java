@@ -1,0 +1,375 @@
+package io.meshwarden.policies.haminimum;
+
+import io.meshwarden.evaluate.Finding;
+import io.meshwarden.model.HelmRef;
+import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.model.ResourceRef;
+import io.meshwarden.evaluate.RuleOutcome;
+import static io.meshwarden.testing.Fixtures.deployment;
+import static io.meshwarden.testing.Fixtures.findings;
+import static io.meshwarden.testing.Fixtures.helmRelease;
+import static io.meshwarden.testing.Fixtures.istiod;
+import static io.meshwarden.testing.Fixtures.json;
+import static io.meshwarden.testing.Fixtures.namespace;
+import static io.meshwarden.testing.Fixtures.only;
+import static io.meshwarden.testing.Fixtures.policy;
+import static io.meshwarden.testing.Fixtures.snapshot;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.policy.MeshPolicy;
+import io.meshwarden.policy.PolicyType;
+import org.junit.jupiter.api.Test;
+
+class HaMinimumTypeTest {
+    static final MeshPolicy ISTIOD = policy("ha", "HaMinimum",
+            "{components: [istiod], minReplicas: 2, autoscaleMin: 2, autoscaleMax: 5, requirePodDisruptionBudget: false}");
+    static final MeshPolicy ISTIOD_PDB = policy("ha", "HaMinimum",
+            "{components: [istiod], minReplicas: 2, autoscaleMin: 2, autoscaleMax: 5}");
+
+    static String istiodDeployment(Integer replicas) {
+        return deployment("istio-system", "istiod", replicas, "{app: istiod, istio: pilot}", "{}");
+    }
+
+    static String hpa(String name, int min, int max) {
+        return """
+                ---
+                apiVersion: autoscaling/v2
+                kind: HorizontalPodAutoscaler
+                metadata: {name: %s, namespace: istio-system}
+                spec:
+                  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: %s}
+                  minReplicas: %d
+                  maxReplicas: %d
+                """.formatted(name, name, min, max);
+    }
+
+    static String pdb(String name, String field, String value) {
+        return """
+                ---
+                apiVersion: policy/v1
+                kind: PodDisruptionBudget
+                metadata: {name: %s, namespace: istio-system}
+                spec:
+                  %s: %s
+                  selector: {matchLabels: {app: istiod}}
+                """.formatted(name, field, value);
+    }
+
+    @Test
+    void helmValuesBelowMinimumUnderPilotAreReportedAtThatPath() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(istiod("1.26.2", "{pilot: {autoscaleMax: 6}}")));
+        Finding f = only(o, "ha-helm-autoscale-min");
+        assertEquals("pilot.autoscaleMin", f.path());
+        assertEquals("1 (chart default)", f.actual());
+        assertEquals(">= 2", f.expected());
+        assertEquals(ResourceRef.helmRelease("istio-system", "istiod"), f.resource());
+        assertEquals(new HelmRef("istio-system", "istiod", 1), f.helmRelease());
+        assertEquals(HaMinimumType.TYPE, f.type());
+        assertEquals(Remedy.VALUES_OVERLAY, f.remedy().action());
+        assertEquals(json("{\"pilot\":{\"autoscaleMin\":2}}"), f.remedy().patch());
+        assertFalse(f.remedy().restartsPods());
+        assertTrue(findings(o, "ha-helm-autoscale-max").isEmpty());
+        assertTrue(findings(o, "ha-helm-replica-count").isEmpty(), "replicaCount is ignored under an HPA");
+    }
+
+    @Test
+    void compliantValuesPass() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(istiod("1.26.2", "{pilot: {autoscaleMin: 3}}")));
+        assertTrue(o.findings().isEmpty(), o.findings()::toString);
+        assertEquals(2, o.checks());
+    }
+
+    @Test
+    void topLevelAliasCountsAndIsTheFixedPath() {
+        String defaults = "{_internal_defaults_do_not_set: {autoscaleEnabled: true, autoscaleMin: 1, "
+                + "autoscaleMax: 5, replicaCount: 1}}";
+        RuleOutcome ok = HaMinimumType.TYPE.evaluate(ISTIOD,
+                snapshot(helmRelease("istio-system", "istiod", "istiod", "1.26.0", defaults, "{autoscaleMin: 2}")));
+        assertTrue(ok.findings().isEmpty(), ok.findings()::toString);
+
+        RuleOutcome low = HaMinimumType.TYPE.evaluate(ISTIOD,
+                snapshot(helmRelease("istio-system", "istiod", "istiod", "1.26.0", defaults, "{autoscaleMin: 1}")));
+        Finding f = only(low, "ha-helm-autoscale-min");
+        assertEquals("autoscaleMin", f.path());
+        assertEquals("1", f.actual());
+        assertEquals(json("{\"autoscaleMin\":2}"), f.remedy().patch());
+
+        RuleOutcome chartDefault = HaMinimumType.TYPE.evaluate(ISTIOD,
+                snapshot(helmRelease("istio-system", "istiod", "istiod", "1.26.0", defaults, "{}")));
+        Finding d = only(chartDefault, "ha-helm-autoscale-min");
+        assertEquals("_internal_defaults_do_not_set.autoscaleMin", d.path());
+        assertEquals(json("{\"pilot\":{\"autoscaleMin\":2}}"), d.remedy().patch(),
+                "pilot.X overrides every other location, so it is the safe key to set");
+    }
+
+    @Test
+    void pilotBeatsTopLevelBecauseTheChartCopiesPilotOverIt() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD,
+                snapshot(istiod("1.26.2", "{autoscaleMin: 3, pilot: {autoscaleMin: 1}}")));
+        assertEquals("pilot.autoscaleMin", only(o, "ha-helm-autoscale-min").path());
+    }
+
+    @Test
+    void replicaCountMattersOnlyWhenAutoscalingIsOff() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD,
+                snapshot(istiod("1.26.2", "{pilot: {autoscaleEnabled: false}}")));
+        Finding f = only(o, "ha-helm-replica-count");
+        assertEquals("pilot.replicaCount", f.path());
+        assertEquals(json("{\"pilot\":{\"replicaCount\":2}}"), f.remedy().patch());
+        assertTrue(findings(o, "ha-helm-autoscale-min").isEmpty());
+    }
+
+    @Test
+    void liveHpaBelowMinimumIsPatchedAndTheDeploymentNeverGetsAReplicasFinding() {
+        ClusterSnapshot s = snapshot(istiodDeployment(1), hpa("istiod", 1, 3));
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD, s);
+        Finding f = only(o, "ha-hpa-min-replicas");
+        assertEquals(new ResourceRef("autoscaling/v2", "HorizontalPodAutoscaler", "istio-system", "istiod"),
+                f.resource());
+        assertEquals(Remedy.PATCH, f.remedy().action());
+        assertEquals(json("{\"spec\":{\"minReplicas\":2}}"), f.remedy().patch());
+        assertEquals(json("{\"spec\":{\"maxReplicas\":5}}"), only(o, "ha-hpa-max-replicas").remedy().patch());
+        assertTrue(findings(o, "ha-deployment-replicas").isEmpty(), "never fight the HPA");
+    }
+
+    @Test
+    void deploymentWithoutHpaBelowMinimum() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(istiodDeployment(1)));
+        Finding f = only(o, "ha-deployment-replicas");
+        assertEquals(new ResourceRef("apps/v1", "Deployment", "istio-system", "istiod"), f.resource());
+        assertEquals(json("{\"spec\":{\"replicas\":2}}"), f.remedy().patch());
+        assertEquals("spec.replicas", f.path());
+
+        assertTrue(HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(istiodDeployment(2))).findings().isEmpty());
+        assertEquals(1, HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(istiodDeployment(null))).findings().size(),
+                "absent replicas default to 1");
+    }
+
+    @Test
+    void missingPdbGetsACreateRemedy() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(2)));
+        Finding f = only(o, "ha-pdb-missing");
+        assertEquals(Remedy.CREATE, f.remedy().action());
+        assertEquals(json("""
+                {"apiVersion":"policy/v1","kind":"PodDisruptionBudget",
+                 "metadata":{"name":"istiod-meshwarden","namespace":"istio-system",
+                             "labels":{"app.kubernetes.io/managed-by":"meshwarden"}},
+                 "spec":{"maxUnavailable":1,"selector":{"matchLabels":{"app":"istiod","istio":"pilot"}}}}
+                """), f.remedy().patch());
+        assertTrue(HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(istiodDeployment(2))).findings().isEmpty(),
+                "not required when requirePodDisruptionBudget is false");
+    }
+
+    @Test
+    void pdbWithMinAvailableOneAndOneReplicaBlocksEviction() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(1), pdb("istiod", "minAvailable",
+                "1")));
+        Finding f = only(o, "ha-pdb-blocks-eviction");
+        assertEquals(new ResourceRef("policy/v1", "PodDisruptionBudget", "istio-system", "istiod"), f.resource());
+        assertEquals(new ResourceRef("apps/v1", "Deployment", "istio-system", "istiod"), f.remedy().target());
+        assertEquals(json("{\"spec\":{\"replicas\":2}}"), f.remedy().patch());
+        assertTrue(findings(o, "ha-pdb-missing").isEmpty());
+
+        RuleOutcome fine = HaMinimumType.TYPE.evaluate(ISTIOD_PDB,
+                snapshot(istiodDeployment(3), pdb("istiod", "minAvailable", "1")));
+        assertTrue(fine.findings().isEmpty(), fine.findings()::toString);
+    }
+
+    @Test
+    void pdbBlockingAtTheHpaFloorRaisesTheHpa() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(3), hpa("istiod", 2, 5),
+                pdb("istiod", "minAvailable", "\"100%\"")));
+        Finding f = only(o, "ha-pdb-blocks-eviction");
+        assertEquals("PodDisruptionBudget", f.remedy().target().kind(), "100% blocks at any count: fix the PDB");
+
+        RuleOutcome two = HaMinimumType.TYPE.evaluate(policy("ha", "HaMinimum", "{components: [istiod], minReplicas: 1, "
+                + "autoscaleMin: 1}"), snapshot(istiodDeployment(3), hpa("istiod", 1, 5), pdb("istiod",
+                        "minAvailable", "1")));
+        Finding g = only(two, "ha-pdb-blocks-eviction");
+        assertEquals("HorizontalPodAutoscaler", g.remedy().target().kind());
+        assertEquals(json("{\"spec\":{\"minReplicas\":2}}"), g.remedy().patch());
+    }
+
+    @Test
+    void pdbWithMaxUnavailableZeroBlocks() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB,
+                snapshot(istiodDeployment(3), pdb("istiod", "maxUnavailable", "0")));
+        Finding f = only(o, "ha-pdb-blocks-eviction");
+        assertEquals(json("{\"spec\":{\"maxUnavailable\":1}}"), f.remedy().patch());
+        assertEquals("spec.maxUnavailable", f.path());
+    }
+
+    @Test
+    void gatewayChartValues() {
+        MeshPolicy p = policy("gw", "HaMinimum", "{components: [ingressgateway], requirePodDisruptionBudget: false}");
+        String release = helmRelease("istio-ingress", "istio-ingressgateway", "gateway", "1.26.1",
+                "{autoscaling: {enabled: true, minReplicas: 1, maxReplicas: 5}, replicaCount: 1}", "{}");
+        Finding f = only(HaMinimumType.TYPE.evaluate(p, snapshot(release)), "ha-helm-autoscale-min");
+        assertEquals("autoscaling.minReplicas", f.path());
+        assertEquals(json("{\"autoscaling\":{\"minReplicas\":2}}"), f.remedy().patch());
+
+        String off = helmRelease("istio-ingress", "istio-ingressgateway", "gateway", "1.26.1",
+                "{autoscaling: {enabled: true, minReplicas: 1, maxReplicas: 5}, replicaCount: 1}",
+                "{autoscaling: {enabled: false}, replicaCount: 3}");
+        assertTrue(HaMinimumType.TYPE.evaluate(p, snapshot(off)).findings().isEmpty());
+
+        MeshPolicy egress = policy("gw", "HaMinimum", "{components: [egressgateway]}");
+        assertTrue(HaMinimumType.TYPE.evaluate(egress, snapshot(release)).findings().isEmpty(),
+                "an ingress release is not the egress gateway");
+    }
+
+    @Test
+    void legacyUmbrellaChartGatewayKeys() {
+        MeshPolicy p = policy("gw", "HaMinimum", "{components: [ingressgateway], requirePodDisruptionBudget: false}");
+        String release = helmRelease("istio-system", "istio", "istio", "1.4.0",
+                "{gateways: {istio-ingressgateway: {autoscaleEnabled: true, autoscaleMin: 1, autoscaleMax: 5}}}",
+                "{}");
+        Finding f = only(HaMinimumType.TYPE.evaluate(p, snapshot(release)), "ha-helm-autoscale-min");
+        assertEquals("gateways.istio-ingressgateway.autoscaleMin", f.path());
+        assertEquals(json("{\"gateways\":{\"istio-ingressgateway\":{\"autoscaleMin\":2}}}"), f.remedy().patch());
+    }
+
+    @Test
+    void sailIstioValues() {
+        String sail = """
+                apiVersion: sailoperator.io/v1
+                kind: Istio
+                metadata: {name: default}
+                spec:
+                  version: v1.27.0
+                  namespace: istio-system
+                  values: {pilot: {autoscaleMin: 1, autoscaleMax: 5}}
+                """;
+        Finding f = only(HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(sail)), "ha-helm-autoscale-min");
+        assertEquals("spec.values.pilot.autoscaleMin", f.path());
+        assertEquals(Remedy.PATCH, f.remedy().action());
+        assertEquals(new ResourceRef("sailoperator.io/v1", "Istio", null, "default"), f.remedy().target());
+        assertEquals(json("{\"spec\":{\"values\":{\"pilot\":{\"autoscaleMin\":2}}}}"), f.remedy().patch());
+        assertNull(f.helmRelease());
+    }
+
+    @Test
+    void istioOperatorHpaSpecWinsOverValues() {
+        String iop = """
+                apiVersion: install.istio.io/v1alpha1
+                kind: IstioOperator
+                metadata: {name: control-plane, namespace: istio-system}
+                spec:
+                  values: {pilot: {autoscaleMin: 3}}
+                  components:
+                    pilot: {k8s: {hpaSpec: {minReplicas: 1}}}
+                    ingressGateways:
+                    - name: istio-ingressgateway
+                      enabled: true
+                      k8s: {hpaSpec: {minReplicas: 1}}
+                """;
+        Finding f = only(HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(iop)), "ha-iop-hpa-min-replicas");
+        assertEquals("spec.components.pilot.k8s.hpaSpec.minReplicas", f.path());
+        assertEquals(json("{\"spec\":{\"components\":{\"pilot\":{\"k8s\":{\"hpaSpec\":{\"minReplicas\":2}}}}}}"),
+                f.remedy().patch());
+
+        MeshPolicy gw = policy("gw", "HaMinimum", "{components: [ingressgateway]}");
+        Finding g = only(HaMinimumType.TYPE.evaluate(gw, snapshot(iop)), "ha-iop-hpa-min-replicas");
+        assertEquals("spec.components.ingressGateways[0].k8s.hpaSpec.minReplicas", g.path());
+        assertEquals(2, g.remedy().patch().at("/spec/components/ingressGateways/0/k8s/hpaSpec/minReplicas").asInt());
+        assertEquals("istio-ingressgateway",
+                g.remedy().patch().at("/spec/components/ingressGateways/0/name").asText());
+    }
+
+    @Test
+    void namedHelmReleaseComponent() {
+        MeshPolicy p = policy("rel", "HaMinimum", "{components: [my-gw], requirePodDisruptionBudget: false}");
+        String release = helmRelease("edge", "my-gw", "gateway", "1.26.1",
+                "{autoscaling: {enabled: false}, replicaCount: 1}", "{}");
+        String d = """
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: my-gw
+                  namespace: edge
+                  annotations: {meta.helm.sh/release-name: my-gw}
+                spec:
+                  replicas: 1
+                  template: {metadata: {labels: {app: my-gw}}}
+                """;
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(p, snapshot(release, d));
+        assertEquals("replicaCount", only(o, "ha-helm-replica-count").path());
+        assertTrue(only(o, "ha-deployment-replicas").remedy().note().contains("Helm release my-gw"));
+    }
+
+    @Test
+    void exemptionsFromThePolicyAndFromAnnotations() {
+        MeshPolicy exempt = policy("ha", "HaMinimum", "{components: [istiod], requirePodDisruptionBudget: false}",
+                "exemptions: [{namespace: istio-system, kind: Deployment, name: istiod}]");
+        assertTrue(HaMinimumType.TYPE.evaluate(exempt, snapshot(istiodDeployment(1))).findings().isEmpty());
+
+        String annotated = """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: istiod
+                  namespace: istio-system
+                  labels: {app: istiod}
+                  annotations: {meshwarden.io/exempt: "other, ha"}
+                spec:
+                  replicas: 1
+                  template: {metadata: {labels: {app: istiod}}}
+                """;
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(annotated));
+        assertTrue(o.findings().isEmpty());
+        assertEquals(0, o.checks(), "exempt objects are not checks");
+
+        RuleOutcome ns = HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(istiodDeployment(1),
+                namespace("istio-system", "{}", "{meshwarden.io/exempt: \"*\"}"), istiod("1.26.0", "{}")));
+        assertTrue(ns.findings().isEmpty(), "namespace annotation exempts the Deployment and the release");
+
+        RuleOutcome otherPolicy = HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(istiodDeployment(1),
+                namespace("istio-system", "{}", "{meshwarden.io/exempt: \"someone-else\"}")));
+        assertEquals(1, otherPolicy.findings().size());
+    }
+
+    @Test
+    void hpaAndPdbExemptionsOnlySkipThoseObjects() {
+        MeshPolicy p = policy("ha", "HaMinimum", "{components: [istiod]}",
+                "exemptions: [{kind: HorizontalPodAutoscaler}, {kind: PodDisruptionBudget, name: istiod}]");
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(p, snapshot(istiodDeployment(1), hpa("istiod", 1, 5),
+                pdb("istiod", "minAvailable", "1")));
+        assertTrue(o.findings().isEmpty(), o.findings()::toString);
+    }
+
+    @Test
+    void exemptAnnotationOnHpaAndPdbSkipsOnlyThoseObjects() {
+        String annotatedHpa = hpa("istiod", 1, 5).replace("metadata: {name: istiod, namespace: istio-system}",
+                "metadata: {name: istiod, namespace: istio-system, annotations: {meshwarden.io/exempt: \"other, ha\"}}");
+        String annotatedPdb = pdb("istiod", "minAvailable", "1").replace(
+                "metadata: {name: istiod, namespace: istio-system}",
+                "metadata: {name: istiod, namespace: istio-system, annotations: {meshwarden.io/exempt: \"*\"}}");
+        RuleOutcome exempt = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(1), annotatedHpa,
+                annotatedPdb));
+        assertTrue(findings(exempt, "ha-hpa-min-replicas").isEmpty(), exempt.findings()::toString);
+        assertTrue(findings(exempt, "ha-pdb-blocks-eviction").isEmpty(), exempt.findings()::toString);
+        RuleOutcome plain = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(1), hpa("istiod", 1, 5),
+                pdb("istiod", "minAvailable", "1")));
+        assertEquals(1, findings(plain, "ha-hpa-min-replicas").size(), "without the annotation it is reported");
+        assertEquals(1, findings(plain, "ha-pdb-blocks-eviction").size());
+    }
+
+    @Test
+    void targetNamespacesAndSelector() {
+        MeshPolicy elsewhere = policy("ha", "HaMinimum", "{components: [istiod]}",
+                "target: {namespaces: {include: [prod]}}");
+        assertTrue(HaMinimumType.TYPE.evaluate(elsewhere, snapshot(istiodDeployment(1), istiod("1.26.0", "{}")))
+                .findings().isEmpty());
+        MeshPolicy selected = policy("ha", "HaMinimum", "{components: [istiod], requirePodDisruptionBudget: false}",
+                "target: {selector: {matchLabels: {app: istiod}}}");
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(selected, snapshot(istiodDeployment(1), istiod("1.26.0", "{}")));
+        assertEquals(1, findings(o, "ha-deployment-replicas").size());
+        assertEquals(1, findings(o, "ha-helm-autoscale-min").size(),
+                "the release takes its Deployment's labels for the selector");
+    }
+}
