@@ -1,11 +1,10 @@
 package io.meshwarden.api;
 
-import io.meshwarden.http.MediaTypes;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.meshwarden.enforce.MergePatch;
-import io.meshwarden.evaluate.Finding;
-import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.enforce.HelmOverlays;
+import io.meshwarden.http.MediaTypes;
+import io.meshwarden.model.HelmRelease;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.report.LatestReport;
 import io.meshwarden.report.Report;
@@ -16,6 +15,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.Set;
 import java.util.TreeSet;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -46,32 +46,26 @@ public class HelmResource {
         Report report = latest.get().orElseThrow(() -> new ApiException(404, "no-report", "No report",
                 "no audit has completed yet", null));
         String key = namespace + "/" + release;
-        String chart = report.helmCharts().get(key);
+        HelmRelease.Chart chart = report.helmCharts().get(key);
         if (chart == null) {
             throw new ApiException(404, "not-found", "Not found", "the latest audit saw no deployed Helm release "
                     + key, null);
         }
-        ObjectNode overlay = JsonNodeFactory.instance.objectNode();
-        TreeSet<String> rules = new TreeSet<>();
-        for (Finding f : report.result().findings()) {
-            Remedy r = f.remedy();
-            if (r != null && Remedy.VALUES_OVERLAY.equals(r.action()) && namespace.equals(r.target().namespace())
-                    && release.equals(r.target().name())) {
-                MergePatch.mergeInto(overlay, r.patch());
-                rules.add(f.policy() + "/" + f.rule());
-            }
-        }
+        HelmOverlays.Overlay o = HelmOverlays.fold(report.result().findings(), p -> true).overlays().get(key);
+        ObjectNode overlay = o == null ? JsonNodeFactory.instance.objectNode() : o.values();
+        Set<String> rules = o == null ? Set.of() : new TreeSet<>(o.findings());
         String yaml = overlay.isEmpty() ? "{}\n" : Documents.toYaml(overlay);
         if (accept != null && accept.contains("yaml") && !accept.contains("json")) {
             return Response.ok(yaml, MediaTypes.YAML).build();
         }
         ObjectNode doc = JsonNodeFactory.instance.objectNode();
-        doc.put("namespace", namespace).put("release", release).put("chart", chart);
+        doc.put("namespace", namespace).put("release", release).put("chart", chart.name());
+        doc.put("chartVersion", chart.version());
         doc.put("compliant", overlay.isEmpty());
         doc.set("overlay", overlay);
         doc.put("overlayYaml", yaml);
-        doc.put("command", "helm upgrade " + release + " " + chart + " -n " + namespace
-                + " --reuse-values -f overlay.yaml");
+        doc.put("command", HelmOverlays.upgradeCommand(chart, namespace, release, "overlay.yaml"));
+        doc.put("commandNote", HelmOverlays.REPO_NOTE);
         rules.forEach(doc.putArray("findings")::add);
         doc.put("generatedAt", report.generatedAt().toString());
         return Response.ok(doc, MediaType.APPLICATION_JSON).build();

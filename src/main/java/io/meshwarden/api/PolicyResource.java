@@ -1,21 +1,21 @@
 package io.meshwarden.api;
 
-import io.meshwarden.policies.PolicyTypes;
-import io.meshwarden.http.MediaTypes;
-import io.meshwarden.http.Problem;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.CurrentCaller;
+import io.meshwarden.catalog.PolicyCatalog;
+import io.meshwarden.http.MediaTypes;
+import io.meshwarden.http.Problem;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.LabelSelector;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Mode;
 import io.meshwarden.policy.PolicyCodec;
 import io.meshwarden.policy.PolicyType;
-import io.meshwarden.catalog.PolicyCatalog;
 import io.meshwarden.store.StoreException;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -27,12 +27,12 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import jakarta.ws.rs.core.Context;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -51,9 +51,6 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class PolicyResource {
     private final PolicyCatalog catalog;
     private final CurrentCaller caller;
-
-    @Context
-    UriInfo uriInfo;
 
     public PolicyResource(PolicyCatalog catalog, CurrentCaller caller) {
         this.catalog = catalog;
@@ -115,7 +112,8 @@ public class PolicyResource {
     @APIResponse(responseCode = "415", description = "Content-Type is not JSON or YAML")
     @APIResponse(responseCode = "422", description = "Invalid policy; violations lists every field", content =
             @Content(mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public Response create(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
+    public Response create(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body,
+            @Context UriInfo uriInfo) {
         MeshPolicy policy = parse(contentType, body);
         if (policy.metadata().resourceVersion() != null) {
             throw ApiException.invalid("/metadata/resourceVersion", "must not be set when creating a policy");

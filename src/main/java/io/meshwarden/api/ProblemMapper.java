@@ -1,8 +1,8 @@
 package io.meshwarden.api;
 
+import io.meshwarden.Refusal;
 import io.meshwarden.http.MediaTypes;
 import io.meshwarden.http.Problem;
-import io.meshwarden.Refusal;
 import io.meshwarden.policy.DocumentSyntaxException;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.PolicyValidationException;

@@ -1,13 +1,13 @@
 package io.meshwarden.api;
 
-import io.meshwarden.http.MediaTypes;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.catalog.PolicyCatalog;
 import io.meshwarden.evaluate.Finding;
+import io.meshwarden.http.MediaTypes;
 import io.meshwarden.orchestrate.AuditJob;
 import io.meshwarden.report.LatestReport;
 import io.meshwarden.report.Report;
 import io.meshwarden.report.ReportDocuments;
-import io.meshwarden.catalog.PolicyCatalog;
 import io.meshwarden.store.StoreException;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;

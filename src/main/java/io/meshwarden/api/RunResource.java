@@ -1,13 +1,13 @@
 package io.meshwarden.api;
 
-import io.meshwarden.http.MediaTypes;
 import io.meshwarden.Refusal;
 import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.Caller;
 import io.meshwarden.auth.CurrentCaller;
 import io.meshwarden.enforce.EnforcementRun;
-import io.meshwarden.orchestrate.EnforcementService;
 import io.meshwarden.enforce.Reverter;
+import io.meshwarden.http.MediaTypes;
+import io.meshwarden.orchestrate.EnforcementService;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -32,9 +32,6 @@ public class RunResource {
     private final EnforcementService service;
     private final CurrentCaller caller;
 
-    @Context
-    UriInfo uriInfo;
-
     public RunResource(EnforcementService service, CurrentCaller caller) {
         this.service = service;
         this.caller = caller;
@@ -54,7 +51,7 @@ public class RunResource {
     @APIResponse(responseCode = "409", description = "A run is already in progress")
     @APIResponse(responseCode = "503", description = "No cluster is configured")
     public Response start(@Parameter(description = "Plan only; apply nothing") @QueryParam("dryRun")
-            @DefaultValue("false") boolean dryRun) {
+            @DefaultValue("false") boolean dryRun, @Context UriInfo uriInfo) {
         Caller who = caller.get();
         EnforcementRun run = service.run("manual", dryRun, who);
         AuditLog.run(who, "run.start", run.id(), dryRun, run.outcome());

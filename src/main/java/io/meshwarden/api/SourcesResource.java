@@ -1,11 +1,11 @@
 package io.meshwarden.api;
 
-import io.meshwarden.http.MediaTypes;
+import io.meshwarden.catalog.PolicyCatalog;
 import io.meshwarden.gitops.GitOpsSource;
+import io.meshwarden.http.MediaTypes;
 import io.meshwarden.store.FilePolicyStore;
 import io.meshwarden.store.KubernetesPolicyStore;
 import io.meshwarden.store.PolicyStore;
-import io.meshwarden.catalog.PolicyCatalog;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;

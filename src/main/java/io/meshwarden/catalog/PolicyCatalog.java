@@ -1,14 +1,14 @@
 package io.meshwarden.catalog;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.meshwarden.MeshwardenConfig;
+import io.meshwarden.gitops.GitOpsSource;
+import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.store.FilePolicyStore;
 import io.meshwarden.store.KubernetesPolicyStore;
 import io.meshwarden.store.PolicyStore;
 import io.meshwarden.store.ResourceVersionClock;
 import io.meshwarden.store.StoreException;
-import io.meshwarden.MeshwardenConfig;
-import io.meshwarden.gitops.GitOpsSource;
-import io.meshwarden.policy.MeshPolicy;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;

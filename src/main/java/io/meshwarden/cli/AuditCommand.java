@@ -1,12 +1,12 @@
 package io.meshwarden.cli;
 
-import io.meshwarden.policies.PolicyTypes;
-import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.ManifestDirectoryLoader;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
 import io.meshwarden.evaluate.Finding;
 import io.meshwarden.gitops.GitOpsSource;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Severity;

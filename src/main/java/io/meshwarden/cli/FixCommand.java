@@ -1,44 +1,13 @@
 package io.meshwarden.cli;
 
-import io.meshwarden.files.FileTree;
-import io.meshwarden.policies.PolicyTypes;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.meshwarden.model.ClusterSnapshot;
-import io.meshwarden.cluster.ClusterSnapshotBuilder;
-import io.meshwarden.model.HelmRelease;
-import io.meshwarden.cluster.ManifestDirectoryLoader;
-import io.meshwarden.enforce.Change;
-import io.meshwarden.enforce.MergePatch;
-import io.meshwarden.enforce.Plan;
+import io.meshwarden.enforce.HelmOverlays;
 import io.meshwarden.enforce.Planner;
-import io.meshwarden.enforce.Skipped;
-import io.meshwarden.evaluate.EvaluationResult;
-import io.meshwarden.evaluate.Evaluator;
-import io.meshwarden.evaluate.Finding;
-import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.model.ResourceRef;
-import io.meshwarden.policy.MeshPolicy;
-import io.meshwarden.policy.Mode;
-import io.meshwarden.policy.PolicySpec;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
@@ -82,24 +51,6 @@ public final class FixCommand {
         }
     }
 
-    /** What one Change did to the output. */
-    private record Done(Change change, String file) {
-    }
-
-    /** A values overlay for one release, merged over findings. */
-    private static final class Overlay {
-        final String namespace;
-        final String release;
-        final ObjectNode values = JsonNodeFactory.instance.objectNode();
-        final Set<String> policies = new TreeSet<>();
-        boolean restartsPods;
-
-        Overlay(String namespace, String release) {
-            this.namespace = namespace;
-            this.release = release;
-        }
-    }
-
     private record Options(Path snapshot, Path policies, Path out, boolean enforceOnly, boolean force) {
     }
 
@@ -117,151 +68,21 @@ public final class FixCommand {
             err.println(USAGE_TEXT);
             return USAGE;
         }
-
-        List<MeshPolicy> policies;
+        FixService.Result result;
         try {
-            policies = AuditCommand.loadPolicies(o.policies());
-        } catch (IllegalArgumentException e) {
+            result = FixService.prepare(o.snapshot(), o.policies(), o.enforceOnly());
+        } catch (FixService.InputException e) {
             err.println("meshwarden fix: " + e.getMessage());
             return USAGE;
         }
-        ClusterSnapshot snapshot;
+        Set<String> changedFiles;
         try {
-            snapshot = new ManifestDirectoryLoader().load(o.snapshot());
-        } catch (RuntimeException e) {
-            err.println("meshwarden fix: cannot read snapshot: " + e.getMessage());
-            return USAGE;
-        }
-
-        List<Path> files = new ArrayList<>();
-        List<String> notCopied = new ArrayList<>();
-        Map<String, FixManifestFile> manifests = new LinkedHashMap<>();
-        try {
-            walk(o.snapshot(), files, notCopied);
-            for (Path f : files) {
-                String rel = relative(o.snapshot(), f);
-                if (FixManifestFile.isManifest(f.getFileName().toString())) {
-                    manifests.put(rel, FixManifestFile.parse(o.snapshot().resolve(rel).toString(),
-                            Files.readAllBytes(f)));
-                }
-            }
-        } catch (IOException | UncheckedIOException e) {
-            err.println("meshwarden fix: cannot read snapshot: " + e.getMessage());
-            return USAGE;
-        } catch (IllegalArgumentException e) {
-            err.println("meshwarden fix: cannot read snapshot: " + e.getMessage());
-            return USAGE;
-        }
-
-        EvaluationResult result = PolicyTypes.EVALUATOR.evaluate(policies, snapshot);
-        Set<String> inScope = new TreeSet<>();
-        List<MeshPolicy> planned = new ArrayList<>();
-        for (MeshPolicy p : policies) {
-            if (!o.enforceOnly() || p.spec().mode() == Mode.ENFORCE) {
-                inScope.add(p.name());
-                planned.add(enforcing(p));
-            }
-        }
-        Plan plan = Planner.plan(planned, result, snapshot);
-
-        List<String> skipped = new ArrayList<>();
-        for (Skipped s : plan.skipped()) {
-            // Overlays are this command's job: it writes them below instead of skipping them.
-            if (!Remedy.VALUES_OVERLAY.equals(s.action())) {
-                skipped.add(describe(s.policy(), s.rule(), s.target(), s.reason()));
-            }
-        }
-
-        Set<String> existing = new TreeSet<>();
-        for (Path f : files) {
-            existing.add(relative(o.snapshot(), f));
-        }
-        List<Done> patched = new ArrayList<>();
-        Map<String, Done> created = new TreeMap<>();
-        for (Change c : plan.changes()) {
-            String policyList = String.join(", ", c.policies());
-            List<String> holders = new ArrayList<>();
-            boolean release = false;
-            for (Map.Entry<String, FixManifestFile> m : manifests.entrySet()) {
-                for (FixManifestFile.Entry e : m.getValue().entries()) {
-                    if (e.matches(c.target(), ClusterSnapshotBuilder.DEFAULT_NAMESPACE)) {
-                        holders.add(m.getKey());
-                        release |= e.helmRelease();
-                    }
-                }
-            }
-            if (Change.CREATE.equals(c.action())) {
-                String rel = generatedPath(c.target());
-                if (!holders.isEmpty()) {
-                    skipped.add(describe(policyList, String.join(", ", c.rules()), c.target(),
-                            "already exists in " + String.join(", ", holders) + "; not overwritten"));
-                } else if (existing.contains(rel) || created.containsKey(rel)) {
-                    skipped.add(describe(policyList, String.join(", ", c.rules()), c.target(),
-                            rel + " is already taken by another file"));
-                } else {
-                    created.put(rel, new Done(c, rel));
-                }
-                continue;
-            }
-            if (holders.isEmpty()) {
-                skipped.add(describe(policyList, String.join(", ", c.rules()), c.target(),
-                        "no snapshot file holds this object"));
-                continue;
-            }
-            if (release) {
-                skipped.add(describe(policyList, String.join(", ", c.rules()), c.target(),
-                        Planner.VALUES_OVERLAY_REASON));
-                continue;
-            }
-            Set<String> touched = new LinkedHashSet<>();
-            for (Map.Entry<String, FixManifestFile> m : manifests.entrySet()) {
-                for (FixManifestFile.Entry e : m.getValue().entries()) {
-                    if (e.matches(c.target(), ClusterSnapshotBuilder.DEFAULT_NAMESPACE)
-                            && m.getValue().patch(e.location(), c.body())) {
-                        touched.add(m.getKey());
-                    }
-                }
-            }
-            if (touched.isEmpty()) {
-                skipped.add(describe(policyList, String.join(", ", c.rules()), c.target(),
-                        "the file already holds the patched values"));
-            }
-            for (String t : touched) {
-                patched.add(new Done(c, t));
-            }
-        }
-
-        Map<String, Overlay> overlays = overlays(result, inScope, skipped);
-
-        Set<String> changedFiles = new TreeSet<>();
-        try {
-            Files.createDirectories(o.out());
-            for (Path f : files) {
-                String rel = relative(o.snapshot(), f);
-                Path dest = o.out().resolve(rel);
-                Files.createDirectories(dest.getParent());
-                FixManifestFile m = manifests.get(rel);
-                if (m != null && m.changed()) {
-                    Files.write(dest, m.render());
-                    changedFiles.add(rel);
-                } else {
-                    // A copy, not a re-serialization: a GitOps diff must show only what the fix changed.
-                    Files.copy(f, dest, StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-            for (Done d : created.values()) {
-                write(o.out().resolve(d.file()), FixManifestFile.toYaml(d.change().body()));
-            }
-            for (Map.Entry<String, Overlay> e : overlays.entrySet()) {
-                write(o.out().resolve(e.getKey()), FixManifestFile.toYaml(e.getValue().values));
-            }
+            changedFiles = FixService.write(result, o.snapshot(), o.out());
         } catch (IOException | RuntimeException e) {
             err.println("meshwarden fix: cannot write " + o.out() + ": " + e);
             return WRITE_FAILED;
         }
-
-        summary(out, o, policies.size(), files.size(), changedFiles, patched, created, overlays, snapshot, skipped,
-                notCopied);
+        summary(out, o, result, changedFiles);
         return OK;
     }
 
@@ -353,125 +174,48 @@ public final class FixCommand {
         return existing.toRealPath().resolve(existing.relativize(abs));
     }
 
-    private static MeshPolicy enforcing(MeshPolicy p) {
-        PolicySpec s = p.spec();
-        return new MeshPolicy(p.metadata(), new PolicySpec(s.type(), Mode.ENFORCE, s.severity(), s.target(),
-                s.exemptions(), s.parameters()));
-    }
 
-    /** Regular files in path order, skipping what the snapshot loader skips (hidden entries, links to folders). */
-    private static void walk(Path root, List<Path> files, List<String> notCopied) throws IOException {
-        FileTree tree = FileTree.walk(root, false, Integer.MAX_VALUE);
-        files.addAll(tree.files());
-        tree.notRegular().forEach(p -> notCopied.add(relative(root, p) + " (not a regular file)"));
-    }
-
-    /** With forward slashes, as printed and as keys. */
-    private static String relative(Path root, Path file) {
-        return root.relativize(file).toString().replace(java.io.File.separatorChar, '/');
-    }
-
-    static String generatedPath(ResourceRef t) {
-        String ns = t.namespace() == null ? "_cluster" : t.namespace();
-        return GENERATED_DIR + "/" + ns + "/" + t.kind().toLowerCase(Locale.ROOT) + "-" + t.name() + ".yaml";
-    }
-
-    static String overlayPath(String namespace, String release) {
-        return GENERATED_DIR + "/helm/" + namespace + "/" + release + ".values.yaml";
-    }
-
-    /**
-     * One overlay per release, merged in finding order. A later overlay that disagrees with an earlier one on a value
-     * is dropped whole (and reported), as the Planner does for patches, so no half-applied fix is written.
-     */
-    private static Map<String, Overlay> overlays(EvaluationResult result, Set<String> inScope, List<String> skipped) {
-        Map<String, Overlay> out = new TreeMap<>();
-        for (Finding f : result.findings()) {
-            Remedy r = f.remedy();
-            if (!inScope.contains(f.policy()) || r == null || !Remedy.VALUES_OVERLAY.equals(r.action())) {
-                continue;
-            }
-            ResourceRef t = r.target() == null ? f.resource() : r.target();
-            if (r.patch() == null || !r.patch().isObject() || t.namespace() == null) {
-                skipped.add(describe(f.policy(), f.rule(), t, "the values overlay carries no values"));
-                continue;
-            }
-            String path = overlayPath(t.namespace(), t.name());
-            Overlay o = out.computeIfAbsent(path, k -> new Overlay(t.namespace(), t.name()));
-            List<String> conflicts = MergePatch.mergeInto(o.values, r.patch());
-            if (!conflicts.isEmpty()) {
-                skipped.add(describe(f.policy(), f.rule(), t, "sets " + String.join(", ", conflicts)
-                        + " to other values than " + String.join(", ", o.policies) + "; the first one is kept"));
-                continue;
-            }
-            o.policies.add(f.policy());
-            o.restartsPods |= r.restartsPods();
-        }
-        out.values().removeIf(o -> o.policies.isEmpty());
-        return out;
-    }
-
-    private static String describe(String policy, String rule, ResourceRef target, String reason) {
-        return policy + (rule == null ? "" : " " + rule) + " " + target + ": " + reason;
-    }
-
-    private static void write(Path file, String content) throws IOException {
-        Files.createDirectories(file.getParent());
-        Files.write(file, content.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void summary(PrintStream out, Options o, int policyCount, int fileCount, Set<String> changedFiles,
-            List<Done> patched, Map<String, Done> created, Map<String, Overlay> overlays, ClusterSnapshot snapshot,
-            List<String> skipped, List<String> notCopied) {
-        out.println("meshwarden fix: wrote " + o.out() + " from " + o.snapshot() + " (" + policyCount + " policies, "
-                + (o.enforceOnly() ? "enforce-mode policies only" : "every policy whatever its mode") + ")");
+    private static void summary(PrintStream out, Options o, FixService.Result r, Set<String> changedFiles) {
+        int fileCount = r.files().size();
+        out.println("meshwarden fix: wrote " + o.out() + " from " + o.snapshot() + " (" + r.policyCount()
+                + " policies, " + (o.enforceOnly() ? "enforce-mode policies only" : "every policy whatever its mode")
+                + ")");
         out.println("files copied: " + fileCount + ", unchanged: " + (fileCount - changedFiles.size()));
         out.println("files changed: " + changedFiles.size());
         for (String file : changedFiles) {
             out.println("  " + file);
-            for (Done d : patched) {
+            for (FixService.Done d : r.patched()) {
                 if (d.file().equals(file)) {
                     out.println("    " + d.change().target() + " (" + String.join(", ", d.change().policies())
                             + (d.change().restartsPods() ? "; restarts pods when applied" : "") + ")");
                 }
             }
         }
-        out.println("files created: " + created.size());
-        for (Done d : created.values()) {
+        out.println("files created: " + r.created().size());
+        for (FixService.Done d : r.created().values()) {
             out.println("  " + d.file() + " (" + d.change().target() + "; " + String.join(", ", d.change().policies())
                     + ")");
         }
-        out.println("helm values overlays: " + overlays.size());
-        for (Map.Entry<String, Overlay> e : overlays.entrySet()) {
-            Overlay ov = e.getValue();
-            String chart = chart(snapshot, ov.namespace, ov.release);
-            out.println("  " + e.getKey() + " (" + String.join(", ", ov.policies)
-                    + (ov.restartsPods ? "; rolls out pods when applied" : "") + ")");
-            out.println("    helm upgrade " + ov.release + " " + chart + " -n " + ov.namespace
-                    + " --reuse-values -f " + o.out().resolve(e.getKey()));
+        out.println("helm values overlays: " + r.overlays().size());
+        for (HelmOverlays.Overlay ov : r.overlays().values()) {
+            String file = FixService.overlayPath(ov.namespace(), ov.release());
+            out.println("  " + file + " (" + String.join(", ", new java.util.TreeSet<>(ov.policies()))
+                    + (ov.restartsPods() ? "; rolls out pods when applied" : "") + ")");
+            out.println("    " + HelmOverlays.upgradeCommand(r.charts().get(ov.key()), ov.namespace(), ov.release(),
+                    o.out().resolve(file).toString()));
         }
-        if (!overlays.isEmpty()) {
-            out.println("  (the chart is the release's chart name: prefix your repository alias or give its path)");
+        if (!r.overlays().isEmpty()) {
+            out.println("  (" + HelmOverlays.REPO_NOTE + ")");
         }
-        out.println("skipped remedies: " + skipped.size());
-        for (String s : skipped) {
+        out.println("skipped remedies: " + r.skipped().size());
+        for (String s : r.skipped()) {
             out.println("  " + s);
         }
-        if (!notCopied.isEmpty()) {
-            out.println("not copied: " + notCopied.size());
-            for (String s : notCopied) {
+        if (!r.notCopied().isEmpty()) {
+            out.println("not copied: " + r.notCopied().size());
+            for (String s : r.notCopied()) {
                 out.println("  " + s);
             }
         }
-    }
-
-    private static String chart(ClusterSnapshot snapshot, String namespace, String release) {
-        for (HelmRelease r : snapshot.helmReleases()) {
-            if (r.namespace().equals(namespace) && r.name().equals(release) && r.chartName() != null
-                    && !r.chartName().isBlank()) {
-                return r.chartName();
-            }
-        }
-        return "<chart>";
     }
 }

@@ -1,5 +1,11 @@
 package io.meshwarden.cluster;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.meshwarden.cluster.Nodes.StringPool;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.HelmRelease;
 import io.meshwarden.model.Hpa;
@@ -7,18 +13,13 @@ import io.meshwarden.model.IstioKind;
 import io.meshwarden.model.IstioResource;
 import io.meshwarden.model.MeshConfig;
 import io.meshwarden.model.NamespaceInfo;
+import io.meshwarden.model.Node;
 import io.meshwarden.model.Pdb;
 import io.meshwarden.model.ProxyPlacement;
 import io.meshwarden.model.ProxyResources;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.LabelSelector;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import io.meshwarden.cluster.Nodes.StringPool;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -52,6 +53,7 @@ public final class ClusterSnapshotBuilder {
     private final List<Pdb> pdbs = new ArrayList<>();
     private final List<MeshConfig> meshConfigs = new ArrayList<>();
     private final List<IstioResource> istioResources = new ArrayList<>();
+    private final List<Node> nodes = new ArrayList<>();
     private final Map<String, HelmRelease> releases = new HashMap<>();
     /** Identity to where it was first seen, so a duplicate can name both places. */
     private final Map<String, String> seen = new HashMap<>();
@@ -94,7 +96,7 @@ public final class ClusterSnapshotBuilder {
 
     public ClusterSnapshot build() {
         return new ClusterSnapshot(namespaces, workloads, hpas, pdbs, meshConfigs, List.copyOf(releases.values()),
-                istioResources);
+                istioResources, nodes);
     }
 
     static boolean isListKind(String kind) {
@@ -128,6 +130,7 @@ public final class ClusterSnapshotBuilder {
         Optional<IstioKind> istioKind = IstioKind.of(group, kind);
         boolean core = group.isEmpty();
         boolean kept = workloadKind.isPresent() || istioKind.isPresent() || (core && kind.equals("Namespace"))
+                || (core && kind.equals("Node"))
                 || (core && kind.equals("ConfigMap")) || (core && kind.equals("Secret"))
                 || (group.equals("autoscaling") && kind.equals("HorizontalPodAutoscaler"))
                 || (group.equals("policy") && kind.equals("PodDisruptionBudget"));
@@ -141,7 +144,8 @@ public final class ClusterSnapshotBuilder {
         }
         String ns = Nodes.text(meta, "namespace", "metadata.namespace");
         ns = pool.string(ns == null || ns.isEmpty() ? defaultNamespace : ns);
-        String ref = kind + " " + (kind.equals("Namespace") ? name : ns + "/" + name);
+        boolean clusterScoped = kind.equals("Namespace") || kind.equals("Node");
+        String ref = kind + " " + (clusterScoped ? name : ns + "/" + name);
         try {
             if (workloadKind.isPresent()) {
                 return workload(workloadKind.get(), ns, name, meta, object);
@@ -154,6 +158,10 @@ public final class ClusterSnapshotBuilder {
             switch (kind) {
                 case "Namespace":
                     return new NamespaceInfo(name, labels(meta), annotations(meta));
+                case "Node":
+                    return new Node(name, pool.string(Nodes.text(orEmpty(Nodes.object(orEmpty(Nodes.object(object,
+                            "status", "status")), "nodeInfo", "status.nodeInfo")), "kubeletVersion",
+                            "status.nodeInfo.kubeletVersion")));
                 case "HorizontalPodAutoscaler":
                     return hpa(ns, name, meta, object);
                 case "PodDisruptionBudget":
@@ -198,6 +206,8 @@ public final class ClusterSnapshotBuilder {
             pdbs.add((Pdb) trimmed);
         } else if (trimmed instanceof MeshConfig) {
             meshConfigs.add((MeshConfig) trimmed);
+        } else if (trimmed instanceof Node) {
+            nodes.add((Node) trimmed);
         } else {
             throw new IllegalStateException("not a snapshot record: " + trimmed.getClass());
         }
@@ -217,6 +227,8 @@ public final class ClusterSnapshotBuilder {
             return "PodDisruptionBudget " + ((Pdb) o).namespace() + "/" + ((Pdb) o).name();
         } else if (o instanceof MeshConfig) {
             return "ConfigMap " + ((MeshConfig) o).namespace() + "/" + ((MeshConfig) o).configMapName();
+        } else if (o instanceof Node) {
+            return "Node " + ((Node) o).name();
         }
         throw new IllegalStateException("not a snapshot record: " + o.getClass());
     }

@@ -1,6 +1,5 @@
 package io.meshwarden.cluster;
 
-import io.meshwarden.model.ClusterSnapshot;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.APIResource;
@@ -16,6 +15,7 @@ import io.fabric8.kubernetes.client.dsl.MixedOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.meshwarden.model.ClusterSnapshot;
 import java.net.HttpURLConnection;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -157,6 +157,8 @@ public final class LiveSnapshotReader {
     static List<LiveApi> apis(String istioNamespace) {
         List<LiveApi> list = new ArrayList<>();
         list.add(LiveApi.core("", "v1", "namespaces", "Namespace", false));
+        // Kubelet versions decide whether ENABLE_NATIVE_SIDECARS=auto turns native sidecars on.
+        list.add(LiveApi.core("", "v1", "nodes", "Node", false));
         list.add(LiveApi.core("apps", "v1", "deployments", "Deployment", true));
         list.add(LiveApi.core("apps", "v1", "statefulsets", "StatefulSet", true));
         list.add(LiveApi.core("apps", "v1", "daemonsets", "DaemonSet", true));

@@ -1,6 +1,5 @@
 package io.meshwarden.cluster;
 
-import io.meshwarden.model.ClusterSnapshot;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -15,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.meshwarden.files.FileTree;
+import io.meshwarden.model.ClusterSnapshot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileVisitResult;

@@ -1,6 +1,5 @@
 package io.meshwarden.enforce;
 
-import io.meshwarden.model.Ownership;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -16,6 +15,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.enforce.ApplyResult.Outcome;
 import io.meshwarden.enforce.ApplyResult.Status;
+import io.meshwarden.model.Ownership;
 import io.meshwarden.model.ResourceRef;
 import java.net.HttpURLConnection;
 import java.time.Clock;

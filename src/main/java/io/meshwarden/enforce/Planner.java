@@ -1,11 +1,11 @@
 package io.meshwarden.enforce;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.meshwarden.model.ClusterSnapshot;
-import io.meshwarden.model.Hpa;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
 import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.Hpa;
 import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Mode;

@@ -1,9 +1,9 @@
 package io.meshwarden.evaluate;
 
-import io.meshwarden.model.ResourceRef;
 import io.meshwarden.model.Hpa;
 import io.meshwarden.model.IstioResource;
 import io.meshwarden.model.Pdb;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.model.Workload;
 
 /** ResourceRefs for snapshot records, which keep no apiVersion: the served versions the remedies are written for. */
@@ -27,9 +27,4 @@ public final class Refs {
         return new ResourceRef(r.apiVersion(), r.kind().kindName(), r.namespace(), r.name());
     }
 
-    /** Where the pod template sits in a workload, for paths and patches. */
-    public static String templatePath(Workload w) {
-        return w.kind() == io.meshwarden.model.WorkloadKind.CRON_JOB ? "spec.jobTemplate.spec.template"
-                : "spec.template";
-    }
 }

@@ -1,10 +1,10 @@
 package io.meshwarden.evaluate;
 
-import io.meshwarden.model.ResourceRef;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.istio.ValuesSource;
 import io.meshwarden.model.Json;
+import io.meshwarden.model.ResourceRef;
 
 /**
  * What would fix a finding. Remedies are plans only; nothing here applies them.

@@ -1,7 +1,7 @@
 package io.meshwarden.gitops;
 
-import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.files.FileTree;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.DocumentSyntaxException;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;

@@ -1,14 +1,15 @@
 package io.meshwarden.istio;
 
-import io.meshwarden.model.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.HelmRelease;
 import io.meshwarden.model.IstioKind;
 import io.meshwarden.model.IstioResource;
+import io.meshwarden.model.Json;
 import io.meshwarden.model.MeshConfig;
 import io.meshwarden.model.NamespaceInfo;
+import io.meshwarden.model.Node;
 import io.meshwarden.model.Workload;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,8 @@ public final class Mesh {
     public static final String PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config";
     public static final String REV_LABEL = "istio.io/rev";
     public static final String INJECTION_LABEL = "istio-injection";
+    public static final String HELM_RELEASE_NAME = "meta.helm.sh/release-name";
+    public static final String HELM_RELEASE_NAMESPACE = "meta.helm.sh/release-namespace";
 
     private static final Pattern VERSION = Pattern.compile("v?(\\d+)\\.(\\d+)");
 
@@ -100,6 +103,16 @@ public final class Mesh {
         return m.isPresent() ? m.get().mesh() : MissingNode.getInstance();
     }
 
+    /** The Helm release that manages a workload, by the annotations Helm puts on what it installs. */
+    public Optional<HelmRelease> helmReleaseOf(Workload w) {
+        String name = w.annotations().get(HELM_RELEASE_NAME);
+        if (name == null) {
+            return Optional.empty();
+        }
+        String ns = w.annotations().getOrDefault(HELM_RELEASE_NAMESPACE, w.namespace());
+        return snapshot.helmRelease(ns, name);
+    }
+
     public record Injection(boolean injected, String reason) {
     }
 
@@ -147,8 +160,9 @@ public final class Mesh {
 
     /**
      * Native sidecars for the pod: the pod annotation, an explicit native istio-proxy in the template,
-     * ENABLE_NATIVE_SIDECARS in istiod's values ({@code pilot.env} or its top-level alias), then the Istio version
-     * (on by default from 1.27). Unknown counts as off, since then a Job's sidecar keeps it running.
+     * ENABLE_NATIVE_SIDECARS in istiod's values ({@code pilot.env} or its top-level alias: true, false or auto),
+     * then the Istio version (auto by default from 1.27), where auto depends on every node's kubelet. Unknown counts
+     * as off, since then a Job's sidecar keeps it running.
      */
     public NativeSidecars nativeSidecars(Workload w) {
         Boolean annotation = Json.bool(w.podAnnotations().containsKey(NATIVE_SIDECAR_ANNOTATION)
@@ -167,7 +181,11 @@ public final class Mesh {
         }
         ValuesSource s = source.get();
         for (String path : List.of("pilot.env.ENABLE_NATIVE_SIDECARS", "env.ENABLE_NATIVE_SIDECARS")) {
-            Boolean env = Json.bool(s.value(path));
+            JsonNode raw = s.value(path);
+            if ("auto".equalsIgnoreCase(raw.asText(""))) {
+                return byKubelets(s.path(path) + "=auto in " + s);
+            }
+            Boolean env = Json.bool(raw);
             if (env != null) {
                 return new NativeSidecars(env, true, s.path(path) + "=" + env + " in " + s);
             }
@@ -177,9 +195,33 @@ public final class Mesh {
             return new NativeSidecars(false, false, "the Istio version of " + s + " is unknown, so native sidecars "
                     + "are assumed off");
         }
-        boolean on = v[0] > 1 || (v[0] == 1 && v[1] >= 27);
-        return new NativeSidecars(on, true, "Istio " + s.version() + " (" + s + ") "
-                + (on ? "enables native sidecars by default" : "predates native sidecars by default (1.27)"));
+        boolean auto = v[0] > 1 || (v[0] == 1 && v[1] >= 27);
+        if (!auto) {
+            return new NativeSidecars(false, true, "Istio " + s.version() + " (" + s + ") predates native sidecars "
+                    + "by default (1.27)");
+        }
+        return byKubelets("Istio " + s.version() + " (" + s + ") defaults ENABLE_NATIVE_SIDECARS to auto");
+    }
+
+    /**
+     * ENABLE_NATIVE_SIDECARS=auto: on only when every node's kubelet is 1.33 or newer (istio
+     * pkg/kube/inject/webhook.go, DetectNativeSidecar). One older node turns it off for every pod, since a pod may
+     * land anywhere. A kubelet version that does not parse counts as old.
+     */
+    private NativeSidecars byKubelets(String why) {
+        if (snapshot.nodes().isEmpty()) {
+            return new NativeSidecars(true, true, why + "; the snapshot has no Nodes, so every kubelet was assumed "
+                    + "to be 1.33 or newer");
+        }
+        for (Node n : snapshot.nodes()) {
+            int[] k = parseVersion(n.kubeletVersion());
+            if (k == null || k[0] < 1 || (k[0] == 1 && k[1] < 33)) {
+                return new NativeSidecars(false, true, why + ", and node " + n.name() + " runs kubelet "
+                        + (n.kubeletVersion() == null ? "of an unknown version" : n.kubeletVersion())
+                        + " (older than 1.33), so pods get a classic sidecar");
+            }
+        }
+        return new NativeSidecars(true, true, why + ", and every node's kubelet is 1.33 or newer");
     }
 
     /** {major, minor}, or null. Accepts {@code 1.27.3}, {@code v1.27.0}, {@code 1.27-dev}. */

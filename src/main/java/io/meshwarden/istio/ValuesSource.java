@@ -1,13 +1,13 @@
 package io.meshwarden.istio;
 
-import io.meshwarden.model.HelmRef;
-import io.meshwarden.model.Json;
-import io.meshwarden.model.ResourceRef;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.model.HelmRef;
 import io.meshwarden.model.HelmRelease;
 import io.meshwarden.model.IstioResource;
+import io.meshwarden.model.Json;
+import io.meshwarden.model.ResourceRef;
 
 /**
  * Helm-style values of an Istio installation, wherever they are kept: a Helm release (effective values), or

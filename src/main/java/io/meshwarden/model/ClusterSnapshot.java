@@ -13,11 +13,11 @@ import java.util.function.ToIntFunction;
  * <p>The compact constructor stores every list sorted, so the lookups binary-search instead of needing index maps
  * (a record cannot hold derived fields, and a second copy of every reference would cost memory on big clusters).
  * Order: namespaces by name; workloads, HPAs, PDBs, mesh configs and Helm releases by namespace then name (then
- * kind); Istio resources by kind, namespace (cluster-scoped first), name.
+ * kind); Istio resources by kind, namespace (cluster-scoped first), name; nodes by name.
  */
 public record ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> workloads, List<Hpa> hpas,
         List<Pdb> pdbs, List<MeshConfig> meshConfigs, List<HelmRelease> helmReleases,
-        List<IstioResource> istioResources) {
+        List<IstioResource> istioResources, List<Node> nodes) {
 
     private static final Comparator<String> NULLS_FIRST = Comparator.nullsFirst(Comparator.naturalOrder());
 
@@ -33,10 +33,11 @@ public record ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> wor
                 .thenComparing(HelmRelease::name).thenComparingInt(HelmRelease::revision));
         istioResources = sorted(istioResources, Comparator.comparing(IstioResource::kind)
                 .thenComparing(IstioResource::namespace, NULLS_FIRST).thenComparing(IstioResource::name));
+        nodes = sorted(nodes, Comparator.comparing(Node::name));
     }
 
     public static ClusterSnapshot empty() {
-        return new ClusterSnapshot(null, null, null, null, null, null, null);
+        return new ClusterSnapshot(null, null, null, null, null, null, null, null);
     }
 
     public Optional<NamespaceInfo> namespace(String name) {

@@ -25,6 +25,14 @@ public record HelmRelease(String name, String namespace, int revision, String st
         Objects.requireNonNull(values, "values");
     }
 
+    /** The chart a release was installed from, as Helm records it (no repository). */
+    public record Chart(String name, String version) {
+    }
+
+    public Chart chart() {
+        return new Chart(chartName, chartVersion);
+    }
+
     public boolean isDeployed() {
         return DEPLOYED.equals(status);
     }

@@ -3,7 +3,7 @@ package io.meshwarden.model;
 import java.util.Optional;
 
 /** Istio resources kept generically. The group is part of the identity: Gateway API also has a {@code Gateway}. */
-public enum IstioKind {
+public enum IstioKind implements GroupKind.Of {
     ENVOY_FILTER("networking.istio.io", "EnvoyFilter"),
     GATEWAY("networking.istio.io", "Gateway"),
     VIRTUAL_SERVICE("networking.istio.io", "VirtualService"),
@@ -12,28 +12,17 @@ public enum IstioKind {
     SAIL_ISTIO("sailoperator.io", "Istio"),
     ISTIO_OPERATOR("install.istio.io", "IstioOperator");
 
-    private final String group;
-    private final String kindName;
+    private final GroupKind groupKind;
 
     IstioKind(String group, String kindName) {
-        this.group = group;
-        this.kindName = kindName;
+        this.groupKind = new GroupKind(group, kindName);
     }
 
-    public String group() {
-        return group;
-    }
-
-    public String kindName() {
-        return kindName;
+    public GroupKind groupKind() {
+        return groupKind;
     }
 
     public static Optional<IstioKind> of(String group, String kind) {
-        for (IstioKind k : values()) {
-            if (k.group.equals(group) && k.kindName.equals(kind)) {
-                return Optional.of(k);
-            }
-        }
-        return Optional.empty();
+        return GroupKind.find(values(), k -> k.group().equals(group) && k.kindName().equals(kind));
     }
 }

@@ -3,28 +3,21 @@ package io.meshwarden.model;
 import java.util.Optional;
 
 /** Workload kinds whose pod template the rules inspect, with the API group each must come from. */
-public enum WorkloadKind {
+public enum WorkloadKind implements GroupKind.Of {
     DEPLOYMENT("Deployment", "apps"),
     STATEFUL_SET("StatefulSet", "apps"),
     DAEMON_SET("DaemonSet", "apps"),
     JOB("Job", "batch"),
     CRON_JOB("CronJob", "batch");
 
-    private final String kindName;
-    private final String group;
+    private final GroupKind groupKind;
 
     WorkloadKind(String kindName, String group) {
-        this.kindName = kindName;
-        this.group = group;
+        this.groupKind = new GroupKind(group, kindName);
     }
 
-    /** The Kubernetes {@code kind}, e.g. {@code StatefulSet}. */
-    public String kindName() {
-        return kindName;
-    }
-
-    public String group() {
-        return group;
+    public GroupKind groupKind() {
+        return groupKind;
     }
 
     /**
@@ -32,22 +25,12 @@ public enum WorkloadKind {
      * Job); {@code extensions} is accepted because old dumps still carry it for apps kinds.
      */
     public static Optional<WorkloadKind> of(String group, String kind) {
-        for (WorkloadKind k : values()) {
-            if (k.kindName.equals(kind)
-                    && (k.group.equals(group) || (k.group.equals("apps") && "extensions".equals(group)))) {
-                return Optional.of(k);
-            }
-        }
-        return Optional.empty();
+        return GroupKind.find(values(), k -> k.kindName().equals(kind)
+                && (k.group().equals(group) || (k.group().equals("apps") && "extensions".equals(group))));
     }
 
     public static Optional<WorkloadKind> ofKindName(String kind) {
-        for (WorkloadKind k : values()) {
-            if (k.kindName.equals(kind)) {
-                return Optional.of(k);
-            }
-        }
-        return Optional.empty();
+        return GroupKind.find(values(), k -> k.kindName().equals(kind));
     }
 
     /**
@@ -56,5 +39,10 @@ public enum WorkloadKind {
      */
     public boolean longRunning() {
         return this != JOB && this != CRON_JOB;
+    }
+
+    /** Where the pod template sits in a workload of this kind, for paths and patches. */
+    public String templatePath() {
+        return this == CRON_JOB ? "spec.jobTemplate.spec.template" : "spec.template";
     }
 }

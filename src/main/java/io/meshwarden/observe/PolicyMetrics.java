@@ -1,9 +1,9 @@
 package io.meshwarden.observe;
 
-import io.meshwarden.policy.Mode;
-import io.meshwarden.policies.PolicyTypes;
-import io.meshwarden.policy.PolicyType;
 import io.meshwarden.catalog.PolicyCatalog;
+import io.meshwarden.policies.PolicyTypes;
+import io.meshwarden.policy.Mode;
+import io.meshwarden.policy.PolicyType;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;

@@ -1,20 +1,20 @@
 package io.meshwarden.orchestrate;
 
-import io.meshwarden.policies.PolicyTypes;
-import io.meshwarden.report.LatestReport;
-import io.meshwarden.report.PolicyReports;
-import io.meshwarden.report.Report;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.Refusal;
+import io.meshwarden.catalog.PolicyCatalog;
 import io.meshwarden.cluster.ApiRetry;
-import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.cluster.RetryConfig;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.MeshPolicy;
-import io.meshwarden.catalog.PolicyCatalog;
+import io.meshwarden.report.LatestReport;
+import io.meshwarden.report.PolicyReports;
+import io.meshwarden.report.Report;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
@@ -25,8 +25,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jboss.logging.Logger;
 

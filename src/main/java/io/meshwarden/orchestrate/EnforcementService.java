@@ -1,5 +1,12 @@
 package io.meshwarden.orchestrate;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.meshwarden.MeshwardenConfig;
+import io.meshwarden.Refusal;
+import io.meshwarden.auth.AuditLog;
+import io.meshwarden.auth.Caller;
+import io.meshwarden.cluster.ApiRetry;
+import io.meshwarden.cluster.RetryConfig;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.enforce.EnforcementRun;
 import io.meshwarden.enforce.Plan;
@@ -11,13 +18,6 @@ import io.meshwarden.enforce.RolloutOutcome;
 import io.meshwarden.enforce.RolloutResult;
 import io.meshwarden.enforce.RolloutRunner;
 import io.meshwarden.enforce.Skipped;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.meshwarden.MeshwardenConfig;
-import io.meshwarden.Refusal;
-import io.meshwarden.auth.AuditLog;
-import io.meshwarden.auth.Caller;
-import io.meshwarden.cluster.ApiRetry;
-import io.meshwarden.cluster.RetryConfig;
 import io.meshwarden.model.ResourceRef;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -31,11 +31,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**

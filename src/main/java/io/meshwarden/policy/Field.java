@@ -1,6 +1,7 @@
 package io.meshwarden.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -22,6 +23,7 @@ import java.util.function.UnaryOperator;
  */
 public sealed interface Field {
     JsonNodeFactory F = JsonNodeFactory.instance;
+    ObjectMapper TREES = new ObjectMapper();
 
     String name();
 
@@ -117,12 +119,7 @@ public sealed interface Field {
     record StringList(String name, int minItems, ObjectNode item, Check check, List<String> defaultList,
             String minItemsProblem, String description) implements Field {
         public JsonNode defaultValue() {
-            if (defaultList == null) {
-                return null;
-            }
-            ArrayNode a = F.arrayNode();
-            defaultList.forEach(a::add);
-            return a;
+            return defaultList == null ? null : TREES.valueToTree(defaultList);
         }
 
         public ObjectNode schema() {
@@ -157,12 +154,7 @@ public sealed interface Field {
     record Labels(String name, int minProperties, String minPropertiesProblem, Map<String, String> defaultMap,
             String description) implements Field {
         public JsonNode defaultValue() {
-            if (defaultMap == null) {
-                return null;
-            }
-            ObjectNode o = F.objectNode();
-            defaultMap.forEach(o::put);
-            return o;
+            return defaultMap == null ? null : TREES.valueToTree(new java.util.TreeMap<>(defaultMap));
         }
 
         public ObjectNode schema() {

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Reads typed values out of a JSON tree and records a violation (with its path) instead of failing on the first
@@ -72,48 +73,39 @@ final class TreeReader {
         return n.textValue();
     }
 
-    Boolean bool(JsonNode parent, String field, String path) {
+    /** The field's node when present and of the wanted kind; null otherwise, with a violation for a wrong kind. */
+    private JsonNode value(JsonNode parent, String field, String path, Predicate<JsonNode> kind, String what) {
         JsonNode n = parent.get(field);
         if (n == null || n.isNull()) {
             return null;
         }
-        if (!n.isBoolean()) {
-            fail(child(path, field), "must be a boolean (true or false), got " + describe(n));
+        if (!kind.test(n)) {
+            fail(child(path, field), "must be " + what + ", got " + describe(n));
             return null;
         }
-        return n.booleanValue();
+        return n;
+    }
+
+    Boolean bool(JsonNode parent, String field, String path) {
+        JsonNode n = value(parent, field, path, JsonNode::isBoolean, "a boolean (true or false)");
+        return n == null ? null : n.booleanValue();
     }
 
     Integer integer(JsonNode parent, String field, String path, int min, int max) {
-        JsonNode n = parent.get(field);
-        String p = child(path, field);
-        if (n == null || n.isNull()) {
+        JsonNode n = value(parent, field, path, JsonNode::isIntegralNumber, "an integer");
+        if (n != null && (!n.canConvertToInt() || n.intValue() < min || n.intValue() > max)) {
+            fail(child(path, field), "must be between " + min + " and " + max + ", got " + n.asText());
             return null;
         }
-        if (!n.isIntegralNumber()) {
-            fail(p, "must be an integer, got " + describe(n));
-            return null;
-        }
-        if (!n.canConvertToInt() || n.intValue() < min || n.intValue() > max) {
-            fail(p, "must be between " + min + " and " + max + ", got " + n.asText());
-            return null;
-        }
-        return n.intValue();
+        return n == null ? null : n.intValue();
     }
 
     BigDecimal decimal(JsonNode parent, String field, String path, BigDecimal min, BigDecimal max) {
-        JsonNode n = parent.get(field);
-        String p = child(path, field);
-        if (n == null || n.isNull()) {
-            return null;
-        }
-        if (!n.isNumber()) {
-            fail(p, "must be a number, got " + describe(n));
-            return null;
-        }
-        BigDecimal v = n.decimalValue();
-        if (v.compareTo(min) < 0 || v.compareTo(max) > 0) {
-            fail(p, "must be between " + min.toPlainString() + " and " + max.toPlainString() + ", got " + n.asText());
+        JsonNode n = value(parent, field, path, JsonNode::isNumber, "a number");
+        BigDecimal v = n == null ? null : n.decimalValue();
+        if (v != null && (v.compareTo(min) < 0 || v.compareTo(max) > 0)) {
+            fail(child(path, field), "must be between " + min.toPlainString() + " and " + max.toPlainString()
+                    + ", got " + n.asText());
             return null;
         }
         return v;

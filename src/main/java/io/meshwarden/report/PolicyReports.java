@@ -1,6 +1,5 @@
 package io.meshwarden.report;
 
-import io.meshwarden.model.Ownership;
 import io.fabric8.kubernetes.api.model.APIResource;
 import io.fabric8.kubernetes.api.model.APIResourceList;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -14,6 +13,7 @@ import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.meshwarden.evaluate.Finding;
 import io.meshwarden.model.HelmRef;
+import io.meshwarden.model.Ownership;
 import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.Severity;
 import java.net.HttpURLConnection;

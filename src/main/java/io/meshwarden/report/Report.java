@@ -2,8 +2,9 @@ package io.meshwarden.report;
 
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
-import java.time.Instant;
 import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.HelmRelease;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,16 +15,16 @@ import java.util.TreeMap;
  * for a complete one.
  */
 public record Report(Instant generatedAt, String source, int policies, EvaluationResult result, List<String> notes,
-        Map<String, String> helmCharts) {
+        Map<String, HelmRelease.Chart> helmCharts) {
     public Report {
         notes = List.copyOf(notes);
         helmCharts = Map.copyOf(helmCharts);
     }
 
     /** The chart of each deployed Helm release seen, keyed "namespace/name", for the values-overlay commands. */
-    public static Map<String, String> chartsOf(ClusterSnapshot snapshot) {
-        Map<String, String> charts = new TreeMap<>();
-        snapshot.helmReleases().forEach(r -> charts.put(r.namespace() + "/" + r.name(), r.chartName()));
+    public static Map<String, HelmRelease.Chart> chartsOf(ClusterSnapshot snapshot) {
+        Map<String, HelmRelease.Chart> charts = new TreeMap<>();
+        snapshot.helmReleases().forEach(r -> charts.put(r.namespace() + "/" + r.name(), r.chart()));
         return charts;
     }
 

@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.CostSummary;
 import io.meshwarden.evaluate.Finding;
-import io.meshwarden.model.HelmRef;
 import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.model.ResourceRef;
 import io.meshwarden.evaluate.Summary;
+import io.meshwarden.model.HelmRef;
+import io.meshwarden.model.ResourceRef;
 import java.util.List;
 
 /**

@@ -1,10 +1,14 @@
 package io.meshwarden.api;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,16 +21,16 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.cluster.HelmEncoding;
+import io.meshwarden.testing.RunPolling;
+import io.meshwarden.testing.Workloads;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
-import io.restassured.response.Response;
-import io.meshwarden.testing.RunPolling;
-import io.meshwarden.testing.Workloads;
 import io.restassured.RestAssured;
+import io.restassured.response.Response;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -231,7 +235,9 @@ class RunApiTest {
         given().get("/api/v1/helm/istio-system/istiod/overlay").then().statusCode(200)
                 .body("chart", equalTo("istiod")).body("compliant", equalTo(false))
                 .body("overlay.pilot.autoscaleMin", equalTo(2))
-                .body("command", equalTo("helm upgrade istiod istiod -n istio-system --reuse-values -f overlay.yaml"))
+                // The release's own chart at its own version (a repo chart without --version would upgrade Istio).
+                .body("command", allOf(startsWith("helm upgrade istiod <repo>/istiod -n istio-system --version "),
+                        endsWith(" --reuse-values -f overlay.yaml"), not(containsString("--version null"))))
                 .body("findings", hasItem("helm-ha/ha-helm-autoscale-min"));
         String yaml = given().accept("application/yaml").get("/api/v1/helm/istio-system/istiod/overlay").then()
                 .statusCode(200).extract().asString();

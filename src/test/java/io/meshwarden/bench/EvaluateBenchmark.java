@@ -1,10 +1,10 @@
 package io.meshwarden.bench;
 
-import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.cli.AuditCommandAccess;
-import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.MeshPolicy;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;

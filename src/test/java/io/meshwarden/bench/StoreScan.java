@@ -1,7 +1,7 @@
 package io.meshwarden.bench;
 
-import io.meshwarden.policies.PolicyTypes;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyCodec;

@@ -1,6 +1,5 @@
 package io.meshwarden.e2e;
 
-import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -14,16 +13,17 @@ import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.enforce.Applier;
-import io.meshwarden.enforce.ApplyResult;
 import io.meshwarden.enforce.ApplyResult.Outcome;
+import io.meshwarden.enforce.ApplyResult;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.enforce.Plan;
 import io.meshwarden.enforce.Planner;
 import io.meshwarden.enforce.Reverter;
 import io.meshwarden.evaluate.Evaluator;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.MeshPolicy;
 import java.time.Clock;
 import java.util.List;

@@ -1,6 +1,5 @@
 package io.meshwarden.e2e;
 
-import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,13 +8,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.meshwarden.model.ClusterSnapshot;
-import io.meshwarden.model.HelmRelease;
 import io.meshwarden.cluster.HelmReleaseDecoder;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
 import io.meshwarden.evaluate.Finding;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.HelmRelease;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.MeshPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

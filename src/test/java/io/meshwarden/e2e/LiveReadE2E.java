@@ -1,23 +1,23 @@
 package io.meshwarden.e2e;
 
-import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.meshwarden.cluster.LiveSnapshotReader;
+import io.meshwarden.evaluate.EvaluationResult;
+import io.meshwarden.evaluate.Evaluator;
+import io.meshwarden.evaluate.Finding;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.Hpa;
 import io.meshwarden.model.IstioKind;
 import io.meshwarden.model.IstioResource;
-import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.model.MeshConfig;
 import io.meshwarden.model.Pdb;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
-import io.meshwarden.evaluate.EvaluationResult;
-import io.meshwarden.evaluate.Evaluator;
-import io.meshwarden.evaluate.Finding;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.MeshPolicy;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

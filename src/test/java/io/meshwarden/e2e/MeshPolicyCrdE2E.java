@@ -1,6 +1,5 @@
 package io.meshwarden.e2e;
 
-import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,6 +13,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.FieldValidateable.Validation;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.PolicyCodec;
 import io.meshwarden.policy.PolicyValidationException;
 import java.io.ByteArrayInputStream;

@@ -1,6 +1,5 @@
 package io.meshwarden.e2e;
 
-import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -13,7 +12,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.enforce.Plan;
@@ -24,6 +22,8 @@ import io.meshwarden.enforce.RolloutOutcome;
 import io.meshwarden.enforce.RolloutResult;
 import io.meshwarden.enforce.RolloutRunner;
 import io.meshwarden.evaluate.Evaluator;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.MeshPolicy;
 import java.time.Duration;
 import java.time.Instant;

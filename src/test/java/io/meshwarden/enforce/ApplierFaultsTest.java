@@ -1,8 +1,5 @@
 package io.meshwarden.enforce;
 
-import io.meshwarden.policies.PolicyTypes;
-import io.meshwarden.orchestrate.EnforcementService;
-import io.meshwarden.orchestrate.LeaderLease;
 import static io.meshwarden.testing.FaultInjectingDispatcher.Fault.drop;
 import static io.meshwarden.testing.FaultInjectingDispatcher.Fault.pass;
 import static io.meshwarden.testing.FaultInjectingDispatcher.Fault.slow;
@@ -22,12 +19,15 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.meshwarden.cluster.ApiRetry;
-import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.enforce.ApplyResult.Outcome;
 import io.meshwarden.enforce.ApplyResult.Status;
 import io.meshwarden.evaluate.Evaluator;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.ResourceRef;
+import io.meshwarden.orchestrate.EnforcementService;
+import io.meshwarden.orchestrate.LeaderLease;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.testing.ConnectionDroppingProxy;
 import io.meshwarden.testing.FaultInjectingDispatcher;

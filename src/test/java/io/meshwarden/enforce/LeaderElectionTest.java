@@ -1,6 +1,5 @@
 package io.meshwarden.enforce;
 
-import io.meshwarden.orchestrate.LeaderLease;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -10,6 +9,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.model.ResourceRef;
+import io.meshwarden.orchestrate.LeaderLease;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;

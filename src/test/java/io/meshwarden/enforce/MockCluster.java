@@ -1,6 +1,5 @@
 package io.meshwarden.enforce;
 
-import io.meshwarden.policies.PolicyTypes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,9 +10,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
-import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.HelmEncoding;
 import io.meshwarden.cluster.LiveSnapshotReader;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyCodec;

@@ -1,18 +1,18 @@
 package io.meshwarden.enforce;
 
-import io.meshwarden.policies.haminimum.HaMinimumType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.meshwarden.model.ClusterSnapshot;
-import io.meshwarden.model.Hpa;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
-import io.meshwarden.model.HelmRef;
 import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.HelmRef;
+import io.meshwarden.model.Hpa;
 import io.meshwarden.model.ResourceRef;
+import io.meshwarden.policies.haminimum.HaMinimumType;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyType;
 import io.meshwarden.policy.Severity;
@@ -32,7 +32,7 @@ class PlannerTest {
             "istiod");
     static final ResourceRef JOB = new ResourceRef("batch/v1", "Job", "apps", "migrate");
     static final ClusterSnapshot SNAPSHOT = new ClusterSnapshot(null, null,
-            List.of(new Hpa("istio-system", "istiod", "Deployment", "istiod", 1, 5, null)), null, null, null, null);
+            List.of(new Hpa("istio-system", "istiod", "Deployment", "istiod", 1, 5, null)), null, null, null, null, null);
 
     static Finding finding(MeshPolicy p, String rule, ResourceRef target, String action, String patch,
             boolean restarts) {

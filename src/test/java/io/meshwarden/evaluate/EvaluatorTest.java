@@ -1,6 +1,5 @@
 package io.meshwarden.evaluate;
 
-import io.meshwarden.policies.PolicyTypes;
 import static io.meshwarden.testing.Fixtures.deployment;
 import static io.meshwarden.testing.Fixtures.namespace;
 import static io.meshwarden.testing.Fixtures.policy;
@@ -8,8 +7,9 @@ import static io.meshwarden.testing.Fixtures.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.ManifestDirectoryLoader;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.MeshPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,11 +1,11 @@
 package io.meshwarden.fuzz;
 
-import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwarden.gitops.GitOpsSource;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.PolicyCodec;
 import io.meshwarden.store.ResourceVersionClock;

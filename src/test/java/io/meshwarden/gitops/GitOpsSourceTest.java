@@ -1,12 +1,12 @@
 package io.meshwarden.gitops;
 
-import io.meshwarden.policies.tracesampling.TraceSamplingParameters;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwarden.policies.tracesampling.TraceSamplingParameters;
 import io.meshwarden.policy.Parameters;
 import io.meshwarden.store.ResourceVersionClock;
 import java.math.BigDecimal;

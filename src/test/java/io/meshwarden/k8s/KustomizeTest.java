@@ -1,6 +1,5 @@
 package io.meshwarden.k8s;
 
-import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -11,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.PolicyCodec;
 import io.meshwarden.policy.PolicyValidationException;
 import java.io.File;
@@ -52,6 +52,8 @@ class KustomizeTest {
      */
     static final Set<String> READ_PATH = Set.of(
             "cluster core/namespaces get", "cluster core/namespaces list",
+            // Kubelet versions for the native-sidecar decision; nodes are only ever listed.
+            "cluster core/nodes list",
             "cluster apps/deployments get", "cluster apps/deployments list",
             "cluster apps/statefulsets get", "cluster apps/statefulsets list",
             "cluster apps/daemonsets get", "cluster apps/daemonsets list",

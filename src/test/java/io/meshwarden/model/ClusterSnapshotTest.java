@@ -1,11 +1,11 @@
 package io.meshwarden.model;
 
-import io.meshwarden.cluster.ClusterSnapshotBuilder;
-import io.meshwarden.policy.LabelSelector;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwarden.cluster.ClusterSnapshotBuilder;
+import io.meshwarden.policy.LabelSelector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +32,7 @@ class ClusterSnapshotTest {
                 new Pdb("b", "all", new LabelSelector(null, null), "1", null),
                 new Pdb("b", "none", null, "1", null),
                 new Pdb("b", "db", new LabelSelector(Map.of("app", "db"), null), null, "1"));
-        ClusterSnapshot s = new ClusterSnapshot(null, workloads, hpas, pdbs, null, null, null);
+        ClusterSnapshot s = new ClusterSnapshot(null, workloads, hpas, pdbs, null, null, null, null);
 
         assertEquals(7, s.workloadsIn("b").size());
         assertTrue(s.workloadsIn("zz").isEmpty());

@@ -1,5 +1,9 @@
 package io.meshwarden.orchestrate;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.meshwarden.enforce.ApplyResult;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.enforce.Plan;
@@ -7,10 +11,6 @@ import io.meshwarden.enforce.Planner;
 import io.meshwarden.enforce.RolloutOutcome;
 import io.meshwarden.enforce.RolloutResult;
 import io.meshwarden.enforce.Skipped;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.meshwarden.model.ResourceRef;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,16 +1,16 @@
 package io.meshwarden.policy;
 
-import io.meshwarden.policies.haminimum.HaMinimumParameters;
-import io.meshwarden.policies.headerremoval.HeaderRemovalParameters;
-import io.meshwarden.policies.injectionexclusion.InjectionExclusionParameters;
-import io.meshwarden.policies.proxysizing.ProxySizingParameters;
-import io.meshwarden.policies.tracesampling.TraceSamplingParameters;
-import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwarden.policies.PolicyTypes;
+import io.meshwarden.policies.haminimum.HaMinimumParameters;
+import io.meshwarden.policies.headerremoval.HeaderRemovalParameters;
+import io.meshwarden.policies.injectionexclusion.InjectionExclusionParameters;
+import io.meshwarden.policies.proxysizing.ProxySizingParameters;
+import io.meshwarden.policies.tracesampling.TraceSamplingParameters;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

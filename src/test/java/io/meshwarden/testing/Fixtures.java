@@ -1,8 +1,5 @@
 package io.meshwarden.testing;
 
-import io.meshwarden.evaluate.Finding;
-import io.meshwarden.evaluate.RuleOutcome;
-import io.meshwarden.policies.PolicyTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,8 +7,11 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.cluster.ClusterSnapshotBuilder;
+import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.RuleOutcome;
+import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyCodec;

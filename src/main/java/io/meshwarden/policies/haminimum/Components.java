@@ -1,23 +1,23 @@
 package io.meshwarden.policies.haminimum;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.Checks;
-import io.meshwarden.model.Json;
 import io.meshwarden.evaluate.Refs;
 import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.model.ResourceRef;
 import io.meshwarden.evaluate.RuleOutcome;
 import io.meshwarden.evaluate.Scope;
 import io.meshwarden.istio.Mesh;
 import io.meshwarden.istio.ValuesSource;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.HelmRelease;
 import io.meshwarden.model.Hpa;
 import io.meshwarden.model.IstioKind;
 import io.meshwarden.model.IstioResource;
+import io.meshwarden.model.Json;
 import io.meshwarden.model.MeshConfig;
 import io.meshwarden.model.Pdb;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.MeshPolicy;
@@ -32,7 +32,6 @@ final class Components {
     static final String ISTIOD = "istiod";
     static final String INGRESS = "ingressgateway";
     static final String EGRESS = "egressgateway";
-    static final String HELM_RELEASE_NAME = "meta.helm.sh/release-name";
 
     private Components() {
     }
@@ -76,7 +75,7 @@ final class Components {
             }
         } else {
             for (Workload w : s.workloadsOfKind(WorkloadKind.DEPLOYMENT)) {
-                if (component.equals(w.annotations().get(HELM_RELEASE_NAME))
+                if (component.equals(w.annotations().get(Mesh.HELM_RELEASE_NAME))
                         || component.equals(w.labels().get("app.kubernetes.io/instance"))
                         || component.equals(w.labels().get("release"))) {
                     out.add(w);

@@ -1,23 +1,24 @@
 package io.meshwarden.policies.haminimum;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.Checks;
-import io.meshwarden.model.Json;
 import io.meshwarden.evaluate.Refs;
 import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.model.ResourceRef;
+import io.meshwarden.evaluate.RuleId;
 import io.meshwarden.evaluate.RuleOutcome;
 import io.meshwarden.evaluate.Scope;
 import io.meshwarden.istio.Mesh;
 import io.meshwarden.istio.ValuesSource;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.HelmRelease;
 import io.meshwarden.model.Hpa;
 import io.meshwarden.model.IstioKind;
 import io.meshwarden.model.IstioResource;
+import io.meshwarden.model.Json;
 import io.meshwarden.model.MeshConfig;
 import io.meshwarden.model.Pdb;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.MeshPolicy;
@@ -26,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import io.meshwarden.evaluate.RuleId;
 
 /**
  * HaMinimum's check of the install values: a Helm release's values, or the {@code spec.values} of a Sail

@@ -1,24 +1,25 @@
 package io.meshwarden.policies.haminimum;
 
-import io.meshwarden.model.Ownership;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.Checks;
-import io.meshwarden.model.Json;
 import io.meshwarden.evaluate.Refs;
 import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.model.ResourceRef;
+import io.meshwarden.evaluate.RuleId;
 import io.meshwarden.evaluate.RuleOutcome;
 import io.meshwarden.evaluate.Scope;
 import io.meshwarden.istio.Mesh;
 import io.meshwarden.istio.ValuesSource;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.HelmRelease;
 import io.meshwarden.model.Hpa;
 import io.meshwarden.model.IstioKind;
 import io.meshwarden.model.IstioResource;
+import io.meshwarden.model.Json;
 import io.meshwarden.model.MeshConfig;
+import io.meshwarden.model.Ownership;
 import io.meshwarden.model.Pdb;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.MeshPolicy;
@@ -27,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import io.meshwarden.evaluate.RuleId;
 
 /**
  * HaMinimum's check of the live objects: the component's Deployment, the HPA that scales it and the PDBs that select
@@ -63,8 +63,8 @@ final class LiveObjectsRule {
                 checks.pass();
             } else {
                 String note = "Scaling up does not restart existing pods.";
-                if (d.annotations().containsKey(Components.HELM_RELEASE_NAME)) {
-                    note += " Helm release " + d.annotations().get(Components.HELM_RELEASE_NAME)
+                if (d.annotations().containsKey(Mesh.HELM_RELEASE_NAME)) {
+                    note += " Helm release " + d.annotations().get(Mesh.HELM_RELEASE_NAME)
                             + " manages this Deployment: raise replicaCount in its values too, or the next upgrade "
                             + "reverts this.";
                 }
@@ -101,7 +101,7 @@ final class LiveObjectsRule {
     }
 
     private static String helmNote(Workload d) {
-        String release = d.annotations().get(Components.HELM_RELEASE_NAME);
+        String release = d.annotations().get(Mesh.HELM_RELEASE_NAME);
         return "Does not restart pods." + (release == null ? ""
                 : " Helm release " + release + " renders this HPA: change its values too, or the next upgrade "
                         + "reverts this.");

@@ -1,7 +1,6 @@
 package io.meshwarden.policies.injectionexclusion;
 
 import io.meshwarden.evaluate.Checks;
-import io.meshwarden.model.Json;
 import io.meshwarden.evaluate.Refs;
 import io.meshwarden.evaluate.Remedy;
 import io.meshwarden.evaluate.RuleId;
@@ -9,6 +8,7 @@ import io.meshwarden.evaluate.RuleOutcome;
 import io.meshwarden.evaluate.Scope;
 import io.meshwarden.istio.Mesh;
 import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.Json;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.MeshPolicy;
@@ -45,7 +45,7 @@ public final class InjectionExclusionRule {
                 checks.pass();
                 continue;
             }
-            String path = Refs.templatePath(w) + ".metadata.labels[\"" + Mesh.INJECT + "\"]";
+            String path = w.kind().templatePath() + ".metadata.labels[\"" + Mesh.INJECT + "\"]";
             String why = nativeSidecars.on()
                     ? "Native sidecars are on (" + nativeSidecars.reason() + "), but the policy enforces the "
                             + "exclusion anyway."

@@ -1,23 +1,22 @@
 package io.meshwarden.policies.proxysizing;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.meshwarden.evaluate.Checks;
 import io.meshwarden.evaluate.CostSummary;
-import io.meshwarden.model.HelmRef;
-import io.meshwarden.model.Json;
 import io.meshwarden.evaluate.Refs;
 import io.meshwarden.evaluate.Remedy;
 import io.meshwarden.evaluate.RuleId;
 import io.meshwarden.evaluate.RuleOutcome;
 import io.meshwarden.evaluate.Scope;
 import io.meshwarden.istio.Mesh;
-import io.meshwarden.istio.ValuesSource;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fabric8.kubernetes.api.model.Quantity;
+import io.meshwarden.istio.SidecarResources;
+import io.meshwarden.model.HelmRelease;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.Hpa;
+import io.meshwarden.model.Json;
 import io.meshwarden.model.Workload;
-import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.MeshPolicy;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -37,23 +36,6 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ProxySizingRule {
     public static final RuleId DEVIATES = new RuleId("proxy-sizing-deviates",
             "An injected workload's sidecar requests or limits are outside the policy's tolerance");
-    static final String CPU = "sidecar.istio.io/proxyCPU";
-    static final String CPU_LIMIT = "sidecar.istio.io/proxyCPULimit";
-    static final String MEMORY = "sidecar.istio.io/proxyMemory";
-    static final String MEMORY_LIMIT = "sidecar.istio.io/proxyMemoryLimit";
-    private static final List<String> ANNOTATIONS = List.of(CPU, CPU_LIMIT, MEMORY, MEMORY_LIMIT);
-    private static final String DEFAULTS = "_internal_defaults_do_not_set.";
-    /** The istiod chart's global.proxy.resources. */
-    static final String DEFAULT_CPU = "100m";
-    static final String DEFAULT_MEMORY = "128Mi";
-    static final String DEFAULT_CPU_LIMIT = "2000m";
-    static final String DEFAULT_MEMORY_LIMIT = "1024Mi";
-
-    /** Effective sidecar resources; a null quantity is unset. */
-    record Sizing(String source, String path, HelmRef helm, String cpu, String memory, String cpuLimit,
-            String memoryLimit) {
-    }
-
     private ProxySizingRule() {
     }
 
@@ -66,64 +48,13 @@ public final class ProxySizingRule {
             if (!w.kind().longRunning() || !scope.covers(w) || !mesh.injection(w).injected()) {
                 continue;
             }
-            check(w, effective(w, mesh), p, checks);
+            check(w, SidecarResources.of(w, mesh), p, checks, mesh);
         }
         return checks.outcome();
     }
 
-    static Sizing effective(Workload w, Mesh mesh) {
-        boolean anyAnnotation = false;
-        for (String a : ANNOTATIONS) {
-            anyAnnotation |= w.podAnnotations().containsKey(a);
-        }
-        if (anyAnnotation) {
-            return new Sizing("pod annotations", Refs.templatePath(w) + ".metadata.annotations", null,
-                    w.podAnnotations().get(CPU), w.podAnnotations().get(MEMORY), w.podAnnotations().get(CPU_LIMIT),
-                    w.podAnnotations().get(MEMORY_LIMIT));
-        }
-        if (w.hasIstioProxy() && w.proxyResources() != null) {
-            // Manually injected: the template's container is what runs.
-            String container = w.hasNativeSidecar() ? "initContainers" : "containers";
-            var r = w.proxyResources();
-            return new Sizing("the istio-proxy container in the pod template",
-                    Refs.templatePath(w) + ".spec." + container + "[istio-proxy].resources", null,
-                    r.requests().get("cpu"), r.requests().get("memory"), r.limits().get("cpu"),
-                    r.limits().get("memory"));
-        }
-        Optional<ValuesSource> source = mesh.istiodFor(mesh.revisionOf(w));
-        if (source.isPresent()) {
-            ValuesSource s = source.get();
-            String cpu = value(s, "requests.cpu");
-            String memory = value(s, "requests.memory");
-            String cpuLimit = value(s, "limits.cpu");
-            String memoryLimit = value(s, "limits.memory");
-            if (cpu != null || memory != null || cpuLimit != null || memoryLimit != null) {
-                if (s.kind() != ValuesSource.Kind.HELM) {
-                    // The operators keep only what the user wrote; the chart's defaults fill the rest.
-                    cpu = cpu == null ? DEFAULT_CPU : cpu;
-                    memory = memory == null ? DEFAULT_MEMORY : memory;
-                    cpuLimit = cpuLimit == null ? DEFAULT_CPU_LIMIT : cpuLimit;
-                    memoryLimit = memoryLimit == null ? DEFAULT_MEMORY_LIMIT : memoryLimit;
-                }
-                return new Sizing("global.proxy.resources of " + s, s.path("global.proxy.resources"), s.helm(), cpu,
-                        memory, cpuLimit, memoryLimit);
-            }
-        }
-        return new Sizing("Istio's defaults", "global.proxy.resources (Istio defaults)", null, DEFAULT_CPU,
-                DEFAULT_MEMORY, DEFAULT_CPU_LIMIT, DEFAULT_MEMORY_LIMIT);
-    }
-
-    private static String value(ValuesSource s, String field) {
-        for (String prefix : List.of("global.proxy.resources.", DEFAULTS + "global.proxy.resources.")) {
-            JsonNode v = s.value(prefix + field);
-            if (Json.isSet(v)) {
-                return v.asText();
-            }
-        }
-        return null;
-    }
-
-    private static void check(Workload w, Sizing now, ProxySizingParameters p, Checks checks) {
+    private static void check(Workload w, SidecarResources now, ProxySizingParameters p, Checks checks,
+            Mesh mesh) {
         List<String> deviations = new ArrayList<>();
         BigDecimal tol = p.tolerancePercent();
         compare("requests.cpu", now.cpu(), p.requests().cpu(), tol, deviations);
@@ -143,7 +74,7 @@ public final class ProxySizingRule {
                 describe(now.cpu(), now.memory(), now.cpuLimit(), now.memoryLimit()),
                 w.ref() + ": sidecar resources from " + now.source() + " deviate from the policy: "
                         + String.join("; ", deviations),
-                remedy(w, now, p));
+                remedy(w, now, p, mesh));
     }
 
     private static String describe(String cpu, String memory, String cpuLimit, String memoryLimit) {
@@ -211,7 +142,13 @@ public final class ProxySizingRule {
         }
     }
 
-    private static Remedy remedy(Workload w, Sizing now, ProxySizingParameters p) {
+    /**
+     * Where the fix must go. A proxy sized by its declared istio-proxy container (every gateway of the gateway chart)
+     * or injected with the gateway template ignores the annotations: the container's resources must change, through
+     * the gateway release's {@code resources} value when Helm manages it. Otherwise the four annotations, all of
+     * them, since one alone makes the injector drop the others' defaults.
+     */
+    private static Remedy remedy(Workload w, SidecarResources now, ProxySizingParameters p, Mesh mesh) {
         String cpu = p.requests().cpu();
         String memory = p.requests().memory();
         String cpuLimit = p.limits() != null && p.limits().cpu() != null ? p.limits().cpu() : now.cpuLimit();
@@ -220,25 +157,59 @@ public final class ProxySizingRule {
         // A kept limit below the new request would make the pod invalid.
         cpuLimit = atLeast(cpuLimit, cpu);
         memoryLimit = atLeast(memoryLimit, memory);
+        if (now.declared() || now.gatewayTemplate()) {
+            return containerRemedy(w, cpu, memory, cpuLimit, memoryLimit, mesh);
+        }
         ObjectNode annotations = Json.F.objectNode();
-        annotations.put(CPU, cpu);
-        annotations.put(MEMORY, memory);
+        annotations.put(SidecarResources.CPU, cpu);
+        annotations.put(SidecarResources.MEMORY, memory);
         String note = "Changing the pod template rolls the workload: every pod is re-created.";
         if (cpuLimit != null) {
-            annotations.put(CPU_LIMIT, cpuLimit);
+            annotations.put(SidecarResources.CPU_LIMIT, cpuLimit);
         } else {
             note += " No cpu limit is set now or in the policy, so proxyCPULimit is left out.";
         }
         if (memoryLimit != null) {
-            annotations.put(MEMORY_LIMIT, memoryLimit);
+            annotations.put(SidecarResources.MEMORY_LIMIT, memoryLimit);
         } else {
             note += " No memory limit is set now or in the policy, so proxyMemoryLimit is left out.";
         }
-        if (w.hasIstioProxy()) {
-            note += " The template carries istio-proxy itself (manual injection): re-inject it after the patch.";
-        }
-        return new Remedy(Refs.of(w), Remedy.PATCH, Json.nest(Refs.templatePath(w) + ".metadata.annotations",
+        return new Remedy(Refs.of(w), Remedy.PATCH, Json.nest(w.kind().templatePath() + ".metadata.annotations",
                 annotations), true, note);
+    }
+
+    private static Remedy containerRemedy(Workload w, String cpu, String memory, String cpuLimit, String memoryLimit,
+            Mesh mesh) {
+        ObjectNode resources = Json.F.objectNode();
+        ObjectNode requests = resources.putObject("requests").put("cpu", cpu).put("memory", memory);
+        ObjectNode limits = resources.putObject("limits");
+        if (cpuLimit != null) {
+            limits.put("cpu", cpuLimit);
+        }
+        if (memoryLimit != null) {
+            limits.put("memory", memoryLimit);
+        }
+        if (limits.isEmpty()) {
+            resources.remove("limits");
+        }
+        Optional<HelmRelease> release = mesh.helmReleaseOf(w);
+        if (release.isPresent() && "gateway".equals(release.get().chartName())) {
+            return new Remedy(ResourceRef.helmRelease(release.get().namespace(), release.get().name()),
+                    Remedy.VALUES_OVERLAY, Json.F.objectNode().set("resources", resources), true,
+                    "The gateway chart puts its resources value on the istio-proxy container, which the gateway "
+                            + "injection template does not size: apply the overlay with helm upgrade; the gateway "
+                            + "rolls out.");
+        }
+        String container = w.hasNativeSidecar() ? "initContainers" : "containers";
+        ObjectNode strategic = Json.nest(w.kind().templatePath() + ".spec",
+                Json.F.objectNode().set(container, Json.F.arrayNode().add(Json.F.objectNode()
+                        .put("name", "istio-proxy").set("resources", resources))));
+        return Remedy.none(Refs.of(w), "The istio-proxy container declared in the pod template decides the "
+                + "proxy's resources (the injector merges it over the "
+                + "injected one, and the proxy annotations do nothing for it): set its resources, e.g. kubectl patch "
+                + w.kind().kindName().toLowerCase(java.util.Locale.ROOT) + " " + w.name() + " -n " + w.namespace()
+                + " --type strategic -p '" + strategic + "', or in the manifests that render it. Meshwarden does "
+                + "not apply it: a merge patch would replace the whole container list.");
     }
 
     private static String atLeast(String limit, String request) {
@@ -272,7 +243,7 @@ public final class ProxySizingRule {
         }
         for (Workload w : injected) {
             long replicas = replicas(w, snapshot);
-            Sizing s = effective(w, mesh);
+            SidecarResources s = SidecarResources.of(w, mesh);
             long c = millis(s.cpu()) * replicas;
             long m = bytes(s.memory()) * replicas;
             cpuNow += c;

@@ -1,24 +1,24 @@
 package io.meshwarden.policies.tracesampling;
 
-import io.meshwarden.model.Ownership;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.Checks;
-import io.meshwarden.model.HelmRef;
-import io.meshwarden.model.Json;
 import io.meshwarden.evaluate.Refs;
 import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.model.ResourceRef;
 import io.meshwarden.evaluate.RuleId;
 import io.meshwarden.evaluate.RuleOutcome;
 import io.meshwarden.evaluate.Scope;
 import io.meshwarden.istio.Mesh;
 import io.meshwarden.istio.ValuesSource;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.HelmRef;
 import io.meshwarden.model.IstioKind;
 import io.meshwarden.model.IstioResource;
+import io.meshwarden.model.Json;
 import io.meshwarden.model.MeshConfig;
+import io.meshwarden.model.Ownership;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.model.Workload;
 import io.meshwarden.policy.MeshPolicy;
 import java.math.BigDecimal;
@@ -154,7 +154,7 @@ public final class TraceSamplingRule {
         if (rate == null) {
             return null;
         }
-        String path = Refs.templatePath(w) + ".metadata.annotations[\"" + Mesh.PROXY_CONFIG_ANNOTATION
+        String path = w.kind().templatePath() + ".metadata.annotations[\"" + Mesh.PROXY_CONFIG_ANNOTATION
                 + "\"].tracing.sampling";
         return new Effective(rate, "the pod annotation " + Mesh.PROXY_CONFIG_ANNOTATION, path, Refs.of(w), null,
                 max -> {
@@ -163,7 +163,7 @@ public final class TraceSamplingRule {
                     ObjectNode annotations = Json.F.objectNode().put(Mesh.PROXY_CONFIG_ANNOTATION,
                             Json.toYaml(fixed));
                     return new Remedy(Refs.of(w), Remedy.PATCH,
-                            Json.nest(Refs.templatePath(w) + ".metadata.annotations", annotations), true,
+                            Json.nest(w.kind().templatePath() + ".metadata.annotations", annotations), true,
                             "Changing the pod template rolls the workload; the other proxy config keys are kept.");
                 });
     }

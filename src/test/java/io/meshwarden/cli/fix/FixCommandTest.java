@@ -154,7 +154,9 @@ class FixCommandTest {
         assertTrue(values.at("/pilot/autoscaleMin").asInt() >= 2, values.toString());
         assertTrue(values.toString().contains("sampling") || values.toString().contains("traceSampling"),
                 values.toString());
-        assertTrue(o.out().contains("helm upgrade istiod istiod -n istio-system --reuse-values -f " + overlay),
+        // The release's own chart at its own version: without --version a repo chart would upgrade Istio itself.
+        assertTrue(o.out().contains("helm upgrade istiod <repo>/istiod -n istio-system --version 1.26.3 "
+                + "--reuse-values -f " + overlay),
                 o.out());
         assertTrue(Files.isRegularFile(out.resolve(
                 "meshwarden-generated/helm/istio-ingress/istio-ingressgateway.values.yaml")));

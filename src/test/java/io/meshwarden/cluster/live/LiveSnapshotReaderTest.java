@@ -1,6 +1,5 @@
 package io.meshwarden.cluster.live;
 
-import io.meshwarden.testing.PagingCrudDispatcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -17,19 +16,20 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.meshwarden.cluster.LiveReadException;
+import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.HelmRelease;
 import io.meshwarden.model.Hpa;
 import io.meshwarden.model.IstioKind;
 import io.meshwarden.model.IstioResource;
-import io.meshwarden.cluster.LiveReadException;
-import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.model.MeshConfig;
 import io.meshwarden.model.NamespaceInfo;
 import io.meshwarden.model.Pdb;
 import io.meshwarden.model.ProxyPlacement;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
+import io.meshwarden.testing.PagingCrudDispatcher;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -263,7 +263,7 @@ class LiveSnapshotReaderTest {
 
         assertEquals(List.of(), result.skippedApis());
         assertEquals(List.of(), result.warnings());
-        assertEquals(16, result.listRequests(), "ten core kinds and six Istio kinds, one page each");
+        assertEquals(17, result.listRequests(), "eleven core kinds and six Istio kinds, one page each");
         assertEquals(5, result.discoveryRequests(), "one per Istio group-version, Gateway and VirtualService share");
         assertEquals(21, result.requests());
 
@@ -358,7 +358,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(ALL_ISTIO_APIS, result.skippedApis());
-        assertEquals(10, result.listRequests(), "nothing is listed for APIs discovery does not show");
+        assertEquals(11, result.listRequests(), "nothing is listed for APIs discovery does not show");
         assertTrue(result.snapshot().istioResources().isEmpty());
         assertTrue(result.snapshot().meshConfig().isEmpty());
         assertTrue(result.snapshot().workload(WorkloadKind.DEPLOYMENT, "shop", "cart").isPresent());
@@ -390,7 +390,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(List.of("envoyfilters.networking.istio.io"), result.skippedApis());
-        assertEquals(16, result.listRequests());
+        assertEquals(17, result.listRequests());
     }
 
     @Test
@@ -402,7 +402,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(List.of("istios.sailoperator.io"), result.skippedApis());
-        assertEquals(15, result.listRequests());
+        assertEquals(16, result.listRequests());
         assertTrue(dispatcher.gets("/apis/sailoperator.io/v1/istios").isEmpty());
     }
 
@@ -464,7 +464,7 @@ class LiveSnapshotReaderTest {
         assertTrue(pages.get(0).contains("limit=10") && !pages.get(0).contains("continue="), pages.get(0));
         assertTrue(pages.get(1).contains("continue=off-10"), pages.get(1));
         assertTrue(pages.get(2).contains("continue=off-20"), pages.get(2));
-        assertEquals(10 + 2, result.listRequests(), "two extra pages for Deployments");
+        assertEquals(11 + 2, result.listRequests(), "two extra pages for Deployments");
     }
 
     @Test
@@ -477,7 +477,7 @@ class LiveSnapshotReaderTest {
 
         assertEquals(25, result.snapshot().workloadsOfKind(WorkloadKind.DEPLOYMENT).size());
         assertEquals(1, dispatcher.gets("/apis/apps/v1/deployments").size(), "the mock returns everything at once");
-        assertEquals(10, result.listRequests());
+        assertEquals(11, result.listRequests());
     }
 
     @Test

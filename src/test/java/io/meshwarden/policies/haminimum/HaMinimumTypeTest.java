@@ -1,10 +1,5 @@
 package io.meshwarden.policies.haminimum;
 
-import io.meshwarden.evaluate.Finding;
-import io.meshwarden.model.HelmRef;
-import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.model.ResourceRef;
-import io.meshwarden.evaluate.RuleOutcome;
 import static io.meshwarden.testing.Fixtures.deployment;
 import static io.meshwarden.testing.Fixtures.findings;
 import static io.meshwarden.testing.Fixtures.helmRelease;
@@ -19,7 +14,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.evaluate.RuleOutcome;
 import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.HelmRef;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyType;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,5 @@
 package io.meshwarden.policies.headerremoval;
 
-import io.meshwarden.evaluate.Finding;
-import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.model.ResourceRef;
-import io.meshwarden.evaluate.RuleOutcome;
 import static io.meshwarden.testing.Fixtures.deployment;
 import static io.meshwarden.testing.Fixtures.json;
 import static io.meshwarden.testing.Fixtures.meshConfig;
@@ -15,6 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.evaluate.RuleOutcome;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
 import org.junit.jupiter.api.Test;
 

@@ -1,9 +1,5 @@
 package io.meshwarden.policies.injectionexclusion;
 
-import io.meshwarden.evaluate.Finding;
-import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.model.ResourceRef;
-import io.meshwarden.evaluate.RuleOutcome;
 import static io.meshwarden.testing.Fixtures.istiod;
 import static io.meshwarden.testing.Fixtures.json;
 import static io.meshwarden.testing.Fixtures.namespace;
@@ -15,6 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.evaluate.RuleOutcome;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
 import org.junit.jupiter.api.Test;
 
@@ -224,5 +224,26 @@ class InjectionExclusionRuleTest {
                 """;
         assertTrue(InjectionExclusionRule.evaluate(SKIP, snapshot(BATCH, nativeProxy)).findings().isEmpty());
         assertEquals(1, InjectionExclusionRule.evaluate(ENFORCE, snapshot(BATCH, nativeProxy)).findings().size());
+    }
+
+    @Test
+    void oneOldKubeletMeansClassicSidecarsUnderIstiosDefaultAuto() {
+        String nodes = """
+                ---
+                apiVersion: v1
+                kind: Node
+                metadata: {name: new}
+                status: {nodeInfo: {kubeletVersion: v1.34.1}}
+                ---
+                apiVersion: v1
+                kind: Node
+                metadata: {name: old}
+                status: {nodeInfo: {kubeletVersion: v1.32.4}}
+                """;
+        Finding f = only(InjectionExclusionRule.evaluate(SKIP, snapshot(BATCH, cronJob("batch", "{}", "{}", "{}"),
+                istiod("1.28.1", "{}"), nodes)), "injection-job-sidecar");
+        assertTrue(f.message().contains("node old runs kubelet v1.32.4"), f.message());
+        assertEquals(0, InjectionExclusionRule.evaluate(SKIP, snapshot(BATCH, cronJob("batch", "{}", "{}", "{}"),
+                istiod("1.28.1", "{}"), nodes.replace("v1.32.4", "v1.33.0"))).findings().size());
     }
 }

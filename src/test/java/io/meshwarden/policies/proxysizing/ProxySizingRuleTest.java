@@ -1,10 +1,5 @@
 package io.meshwarden.policies.proxysizing;
 
-import io.meshwarden.evaluate.CostSummary;
-import io.meshwarden.evaluate.Finding;
-import io.meshwarden.model.HelmRef;
-import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.evaluate.RuleOutcome;
 import static io.meshwarden.testing.Fixtures.deployment;
 import static io.meshwarden.testing.Fixtures.istiod;
 import static io.meshwarden.testing.Fixtures.json;
@@ -13,8 +8,14 @@ import static io.meshwarden.testing.Fixtures.only;
 import static io.meshwarden.testing.Fixtures.policy;
 import static io.meshwarden.testing.Fixtures.snapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwarden.evaluate.CostSummary;
+import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.evaluate.RuleOutcome;
+import io.meshwarden.model.HelmRef;
 import io.meshwarden.policy.MeshPolicy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -154,5 +155,80 @@ class ProxySizingRuleTest {
                 "proxy-sizing-deviates");
         assertEquals("spec.values.global.proxy.resources", f.path());
         assertEquals("requests cpu=300m memory=128Mi, limits cpu=2000m memory=1024Mi", f.actual());
+    }
+
+    static final String SMALL_CPU = "300m";
+    static final String SMALL_MEMORY = "256Mi";
+    static final MeshPolicy SIZED = policy("sizing", "ProxySizing",
+            "{requests: {cpu: " + SMALL_CPU + ", memory: " + SMALL_MEMORY + "}}");
+
+    static String gateway(String annotations, String containerResources) {
+        return """
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: istio-ingressgateway
+                  namespace: apps
+                  annotations: %s
+                spec:
+                  replicas: 2
+                  template:
+                    metadata:
+                      labels: {istio: ingressgateway, sidecar.istio.io/inject: "true"}
+                      annotations: {inject.istio.io/templates: gateway, sidecar.istio.io/proxyCPU: 300m,
+                                    sidecar.istio.io/proxyMemory: 256Mi}
+                    spec:
+                      containers:
+                      - {name: istio-proxy, image: auto, resources: %s}
+                """.formatted(annotations, containerResources);
+    }
+
+    @Test
+    void aGatewayIsSizedByItsContainerNotByAnnotations() {
+        // The annotations match the policy exactly; the chart's container requests what the gateway really gets.
+        Finding f = only(ProxySizingRule.evaluate(SIZED, snapshot(APPS, gateway("{}",
+                "{requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: 2000m, memory: 1024Mi}}"))),
+                "proxy-sizing-deviates");
+        assertTrue(f.message().contains("requests.cpu is 100m"), f.message());
+        assertEquals(Remedy.NONE, f.remedy().action(), "a merge patch would replace the container list");
+        assertTrue(f.remedy().note().contains("--type strategic"), f.remedy().note());
+        assertTrue(f.remedy().note().contains("\"name\":\"istio-proxy\""), f.remedy().note());
+    }
+
+    @Test
+    void aHelmManagedGatewayIsFixedThroughItsReleaseResources() {
+        String release = io.meshwarden.testing.Fixtures.helmRelease("apps", "istio-ingressgateway", "gateway",
+                "1.26.3", "{resources: {requests: {cpu: 100m, memory: 128Mi}}}", "{}");
+        Finding f = only(ProxySizingRule.evaluate(SIZED, snapshot(APPS, release, gateway(
+                "{meta.helm.sh/release-name: istio-ingressgateway, meta.helm.sh/release-namespace: apps}",
+                "{requests: {cpu: 100m, memory: 128Mi}}"))), "proxy-sizing-deviates");
+        assertEquals(Remedy.VALUES_OVERLAY, f.remedy().action());
+        assertEquals("istio-ingressgateway", f.remedy().target().name());
+        assertEquals(SMALL_CPU, f.remedy().patch().at("/resources/requests/cpu").asText());
+        assertTrue(f.remedy().restartsPods());
+    }
+
+    @Test
+    void aDeclaredContainerOverridesCompliantAnnotations() {
+        String web = """
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: web, namespace: apps}
+                spec:
+                  replicas: 1
+                  template:
+                    metadata:
+                      labels: {app: web}
+                      annotations: {sidecar.istio.io/proxyCPU: %s, sidecar.istio.io/proxyMemory: %s}
+                    spec:
+                      containers:
+                      - {name: web, image: web}
+                      - {name: istio-proxy, image: auto, resources: {requests: {cpu: 500m}}}
+                """.formatted(SMALL_CPU, SMALL_MEMORY);
+        Finding f = only(ProxySizingRule.evaluate(SIZED, snapshot(APPS, web)), "proxy-sizing-deviates");
+        assertTrue(f.message().contains("requests.cpu is 500m"), f.message());
+        assertFalse(f.message().contains("requests.memory"), "memory comes from the compliant annotation");
     }
 }

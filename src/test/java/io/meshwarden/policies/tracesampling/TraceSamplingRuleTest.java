@@ -1,12 +1,5 @@
 package io.meshwarden.policies.tracesampling;
 
-import io.meshwarden.evaluate.Finding;
-import io.meshwarden.testing.Fixtures;
-import io.meshwarden.model.HelmRef;
-import io.meshwarden.model.Json;
-import io.meshwarden.evaluate.Remedy;
-import io.meshwarden.model.ResourceRef;
-import io.meshwarden.evaluate.RuleOutcome;
 import static io.meshwarden.testing.Fixtures.deployment;
 import static io.meshwarden.testing.Fixtures.istiod;
 import static io.meshwarden.testing.Fixtures.json;
@@ -20,7 +13,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.Remedy;
+import io.meshwarden.evaluate.RuleOutcome;
+import io.meshwarden.model.HelmRef;
+import io.meshwarden.model.Json;
+import io.meshwarden.model.ResourceRef;
 import io.meshwarden.policy.MeshPolicy;
+import io.meshwarden.testing.Fixtures;
 import org.junit.jupiter.api.Test;
 
 class TraceSamplingRuleTest {

@@ -1,9 +1,5 @@
 package io.meshwarden.report.policyreport;
 
-import io.meshwarden.policies.haminimum.HaMinimumType;
-import io.meshwarden.policies.headerremoval.HeaderRemovalType;
-import io.meshwarden.policies.proxysizing.ProxySizingType;
-import io.meshwarden.policies.tracesampling.TraceSamplingType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -16,9 +12,13 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.meshwarden.evaluate.CostSummary;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.Summary;
 import io.meshwarden.model.HelmRef;
 import io.meshwarden.model.ResourceRef;
-import io.meshwarden.evaluate.Summary;
+import io.meshwarden.policies.haminimum.HaMinimumType;
+import io.meshwarden.policies.headerremoval.HeaderRemovalType;
+import io.meshwarden.policies.proxysizing.ProxySizingType;
+import io.meshwarden.policies.tracesampling.TraceSamplingType;
 import io.meshwarden.policy.PolicyType;
 import io.meshwarden.policy.Severity;
 import io.meshwarden.report.PolicyReports;
