@@ -265,7 +265,7 @@ class LiveSnapshotReaderTest {
         assertEquals(List.of(), result.warnings());
         assertEquals(17, result.listRequests(), "eleven core kinds and six Istio kinds, one page each");
         assertEquals(5, result.discoveryRequests(), "one per Istio group-version, Gateway and VirtualService share");
-        assertEquals(21, result.requests());
+        assertEquals(22, result.requests());
 
         NamespaceInfo shop = s.namespace("shop").orElseThrow();
         assertEquals("enabled", shop.labels().get("istio-injection"));
