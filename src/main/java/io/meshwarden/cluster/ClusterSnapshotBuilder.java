@@ -290,8 +290,9 @@ public final class ClusterSnapshotBuilder {
             resources = new ProxyResources(Nodes.stringMap(r, "requests", path + ".requests", pool, Set.of()),
                     Nodes.stringMap(r, "limits", path + ".limits", pool, Set.of()));
         }
+        boolean placeholder = proxy != null && "auto".equals(proxy.path("image").asText());
         return new Workload(kind, ns, name, labels, annotations(meta), replicas, podLabels, podAnnotations,
-                placement, resources);
+                placement, resources, placeholder);
     }
 
     private Hpa hpa(String ns, String name, JsonNode meta, JsonNode object) {

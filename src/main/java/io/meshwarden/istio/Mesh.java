@@ -120,10 +120,11 @@ public final class Mesh {
      * Whether pods of the template get a sidecar. Disabled anywhere wins; otherwise enabled anywhere injects. The
      * pod's label is read before its annotation. The annotation can only switch injection off: the webhook's
      * selectors look at labels, so an annotation alone never gets the pod to the injector. A template that already
-     * carries {@code istio-proxy} (manual injection) counts as injected.
+     * carries a runnable {@code istio-proxy} (manual injection) counts as injected; one with {@code image: auto} is
+     * only a placeholder for the injector (the gateway chart), and the labels decide as for any pod.
      */
     public Injection injection(Workload w) {
-        if (w.hasIstioProxy()) {
+        if (w.hasIstioProxy() && !w.proxyPlaceholder()) {
             return new Injection(true, "the pod template already contains istio-proxy");
         }
         String podLabel = w.podLabels().get(INJECT);
@@ -159,12 +160,19 @@ public final class Mesh {
     }
 
     /**
-     * Native sidecars for the pod: the pod annotation, an explicit native istio-proxy in the template,
+     * Native sidecars for the pod: never with the gateway template; else the pod annotation, an explicit native
+     * istio-proxy in the template,
      * ENABLE_NATIVE_SIDECARS in istiod's values ({@code pilot.env} or its top-level alias: true, false or auto),
      * then the Istio version (auto by default from 1.27), where auto depends on every node's kubelet. Unknown counts
      * as off, since then a Job's sidecar keeps it running.
      */
     public NativeSidecars nativeSidecars(Workload w) {
+        if (SidecarResources.gatewayTemplate(w)) {
+            // The gateway template lists istio-proxy under containers, whatever the nativeSidecar annotation says;
+            // only the sidecar template moves it.
+            return new NativeSidecars(false, true, "the gateway injection template runs istio-proxy as a regular "
+                    + "container");
+        }
         Boolean annotation = Json.bool(w.podAnnotations().containsKey(NATIVE_SIDECAR_ANNOTATION)
                 ? Json.F.textNode(w.podAnnotations().get(NATIVE_SIDECAR_ANNOTATION)) : null);
         if (annotation != null) {

@@ -46,27 +46,41 @@ public record SidecarResources(String source, String path, HelmRef helm, String 
         return t != null && Arrays.stream(t.split(",")).map(String::trim).anyMatch("gateway"::equals);
     }
 
+    /**
+     * The API server defaults a request to its limit where only the limit is set, once on the pod as submitted (so
+     * a declared container's limit also decides the request) and again after the webhook (so a template limit without
+     * a request, e.g. proxyCPULimit alone, gives the same request).
+     */
     public static SidecarResources of(Workload w, Mesh mesh) {
         SidecarResources base = fromTemplate(w, mesh);
         ProxyResources declared = w.proxyResources();
         if (!w.hasIstioProxy() || declared == null) {
-            return base;
+            return defaulted(base);
         }
-        String cpu = declared.requests().get("cpu");
-        String memory = declared.requests().get("memory");
         String cpuLimit = declared.limits().get("cpu");
         String memoryLimit = declared.limits().get("memory");
+        String cpu = declared.requests().getOrDefault("cpu", cpuLimit);
+        String memory = declared.requests().getOrDefault("memory", memoryLimit);
         if (cpu == null && memory == null && cpuLimit == null && memoryLimit == null) {
-            return base;
+            return defaulted(base);
         }
         boolean all = cpu != null && memory != null && cpuLimit != null && memoryLimit != null;
         String container = w.hasNativeSidecar() ? "initContainers" : "containers";
-        return new SidecarResources("the istio-proxy container in the pod template"
+        return defaulted(new SidecarResources("the istio-proxy container in the pod template"
                 + (all ? "" : " over " + base.source()), w.kind().templatePath() + ".spec." + container
                         + "[istio-proxy].resources", null,
                 cpu != null ? cpu : base.cpu(), memory != null ? memory : base.memory(),
                 cpuLimit != null ? cpuLimit : base.cpuLimit(), memoryLimit != null ? memoryLimit : base.memoryLimit(),
-                true, base.gatewayTemplate());
+                true, base.gatewayTemplate()));
+    }
+
+    private static SidecarResources defaulted(SidecarResources r) {
+        if ((r.cpu() != null || r.cpuLimit() == null) && (r.memory() != null || r.memoryLimit() == null)) {
+            return r;
+        }
+        return new SidecarResources(r.source(), r.path(), r.helm(), r.cpu() != null ? r.cpu() : r.cpuLimit(),
+                r.memory() != null ? r.memory() : r.memoryLimit(), r.cpuLimit(), r.memoryLimit(), r.declared(),
+                r.gatewayTemplate());
     }
 
     /** What the injection template alone gives the proxy. */

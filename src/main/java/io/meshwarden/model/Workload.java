@@ -9,10 +9,13 @@ import java.util.Objects;
  *
  * @param replicas       {@code spec.replicas}; null when absent (always for DaemonSet, Job, CronJob)
  * @param proxyResources resources of the {@code istio-proxy} container; null when the template has none
+ * @param proxyPlaceholder the template's {@code istio-proxy} has {@code image: auto}: a placeholder the injector
+ *                         fills (the gateway chart, customized injection), not a proxy that runs as it is
  */
 public record Workload(WorkloadKind kind, String namespace, String name, Map<String, String> labels,
         Map<String, String> annotations, Integer replicas, Map<String, String> podLabels,
-        Map<String, String> podAnnotations, ProxyPlacement proxy, ProxyResources proxyResources) {
+        Map<String, String> podAnnotations, ProxyPlacement proxy, ProxyResources proxyResources,
+        boolean proxyPlaceholder) {
     public Workload {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(namespace, "namespace");

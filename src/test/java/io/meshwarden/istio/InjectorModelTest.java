@@ -112,4 +112,47 @@ class InjectorModelTest {
         assertFalse(nativeSidecars(SHOP, web, istiod("1.26.0", "{}"), node("a", "v1.34.0")).on(),
                 "before 1.27 the default is off whatever the nodes");
     }
+
+    // Found by InjectionDifferentialE2E against Istio's injector; each was a disagreement before its fix.
+
+    @Test
+    void theApiServerDefaultsARequestToItsLimit() {
+        SidecarResources declared = resources(snapshot(SHOP, istiod("1.26.3", "{}"),
+                deployment("{}", "{name: istio-proxy, image: auto, resources: {limits: {cpu: 900m}}}")));
+        assertEquals("900m", declared.cpu(), "the declared limit became the declared request before injection");
+        SidecarResources annotation = resources(snapshot(SHOP, istiod("1.26.3", "{}"),
+                deployment("{sidecar.istio.io/proxyCPULimit: 700m}", null)));
+        assertEquals("700m", annotation.cpu(), "after the webhook, the injected limit gives the request");
+        assertNull(annotation.memory(), "no memory limit, no memory request: annotations replace the defaults");
+    }
+
+    @Test
+    void theGatewayTemplateNeverMakesANativeSidecar() {
+        Mesh.NativeSidecars n = nativeSidecars(SHOP, istiod("1.28.0", "{pilot: {env: {ENABLE_NATIVE_SIDECARS: true}}}"),
+                deployment("{inject.istio.io/templates: gateway, sidecar.istio.io/nativeSidecar: \"true\"}", null));
+        assertFalse(n.on(), n.reason());
+    }
+
+    @Test
+    void anAutoImagePlaceholderIsNotAnInjectedProxy() {
+        String optedOut = """
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: web, namespace: shop}
+                spec:
+                  template:
+                    metadata: {labels: {app: web, sidecar.istio.io/inject: "false"}}
+                    spec:
+                      containers:
+                      - {name: web, image: web}
+                      - {name: istio-proxy, image: %s}
+                """;
+        ClusterSnapshot placeholder = snapshot(SHOP, optedOut.formatted("auto"));
+        Workload w = placeholder.workload(WorkloadKind.DEPLOYMENT, "shop", "web").orElseThrow();
+        assertFalse(new Mesh(placeholder).injection(w).injected(), "the injector skips it: image auto stays unfilled");
+        ClusterSnapshot manual = snapshot(SHOP, optedOut.formatted("docker.io/istio/proxyv2:1.28.0"));
+        Workload m = manual.workload(WorkloadKind.DEPLOYMENT, "shop", "web").orElseThrow();
+        assertTrue(new Mesh(manual).injection(m).injected(), "a manually injected proxy runs as it is");
+    }
 }
