@@ -9,10 +9,14 @@ import java.util.Objects;
  *
  * @param replicas       {@code spec.replicas}; null when absent (always for DaemonSet, Job, CronJob)
  * @param proxyResources resources of the {@code istio-proxy} container; null when the template has none
+ * @param selectorLabels {@code spec.selector.matchLabels}, which select the workload's pods however the template's
+ *                       other labels change (version, chart); null when there is no selector or it has
+ *                       {@code matchExpressions}, which matchLabels alone cannot express
  */
 public record Workload(WorkloadKind kind, String namespace, String name, Map<String, String> labels,
         Map<String, String> annotations, Integer replicas, Map<String, String> podLabels,
-        Map<String, String> podAnnotations, ProxyPlacement proxy, ProxyResources proxyResources) {
+        Map<String, String> podAnnotations, ProxyPlacement proxy, ProxyResources proxyResources,
+        Map<String, String> selectorLabels) {
     public Workload {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(namespace, "namespace");
@@ -22,6 +26,7 @@ public record Workload(WorkloadKind kind, String namespace, String name, Map<Str
         podLabels = podLabels == null ? Map.of() : Map.copyOf(podLabels);
         podAnnotations = podAnnotations == null ? Map.of() : Map.copyOf(podAnnotations);
         proxy = proxy == null ? ProxyPlacement.NONE : proxy;
+        selectorLabels = selectorLabels == null ? null : Map.copyOf(selectorLabels);
     }
 
     public boolean hasIstioProxy() {
