@@ -81,7 +81,10 @@ build_charts() {
     local v=$1 moddir
     # (Called in a `|| die` list, where set -e does not act: each step says itself when it fails.)
     moddir=$(cd "$DIR/src" && go mod download -json istio.io/istio | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') || return 1
-    [ -n "$moddir" ] && [ -d "$moddir/manifests/charts" ] || { log "no manifests/charts in istio.io/istio@$v ($moddir)"; return 1; }
+    if [ -z "$moddir" ] || [ ! -d "$moddir/manifests/charts" ]; then
+        log "no manifests/charts in istio.io/istio@$v ($moddir)"
+        return 1
+    fi
     rm -rf "$DIR/charts.tmp"
     cp -r "$moddir/manifests/charts" "$DIR/charts.tmp" || return 1
     # Files in the module cache are read-only; helm does not care, but rm -rf of the cache would.
@@ -232,6 +235,7 @@ cmd_tidy() {
     kver=v1.${api#v0.}
     kmod=$(cd "$tmp" && go mod download -json "k8s.io/kubernetes@$kver" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
     [ -f "$kmod" ] || { rm -rf "$tmp"; die "k8s.io/kubernetes@$kver not found"; }
+    # shellcheck disable=SC2013 # module paths hold no spaces
     for m in $(awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print $1 }' "$kmod" | sort -u); do
         mv=$(awk -v m="$m" '{ if ($1 == "require") { $1 = ""; $0 = $0 } } $1 == m && $2 ~ /^v/ { print $2; exit }' "$moddir/go.mod")
         replaces+=$(printf '\t%s => %s %s' "$m" "$m" "${mv:-$api}")$'\n'

@@ -162,9 +162,17 @@ func istioVersion() string {
 // ------------------------------------------------------------------------------------------------ dispatcher
 
 type workerProc struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	answers *os.File
+	out     *bufio.Reader
+}
+
+// stop closes the worker's stdin, which ends it, and waits for it.
+func (w *workerProc) stop() {
+	_ = w.in.Close()
+	_ = w.cmd.Wait()
+	_ = w.answers.Close()
 }
 
 // The only variables a worker inherits; everything else in its environment comes from the case, so that a
@@ -200,27 +208,33 @@ func startWorker(env map[string]string) (*workerProc, error) {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Stderr = os.Stderr
+	// Answers come back on their own pipe (the worker's fd 3): Istio logs to stdout during package init, before
+	// the worker can configure logging (e.g. "Unknown value for ENABLE_NATIVE_SIDECARS"), so the worker's stdout
+	// and stderr both go to our stderr.
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	answers, answersW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.ExtraFiles = []*os.File{answersW}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
+	err = cmd.Start()
+	answersW.Close()
 	if err != nil {
+		answers.Close()
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	return &workerProc{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}, nil
+	return &workerProc{cmd: cmd, in: in, answers: answers, out: bufio.NewReaderSize(answers, 1<<20)}, nil
 }
 
 func dispatch() {
 	workers := map[string]*workerProc{}
 	defer func() {
 		for _, w := range workers {
-			_ = w.in.Close()
-			_ = w.cmd.Wait()
+			w.stop()
 		}
 	}()
 	in := bufio.NewReaderSize(os.Stdin, 1<<20)
@@ -268,8 +282,7 @@ func dispatchOne(workers map[string]*workerProc, line []byte) []byte {
 	}()
 	if err != nil {
 		// The worker died (a panic in Istio code, say): report it on this case and start afresh on the next.
-		_ = w.in.Close()
-		_ = w.cmd.Wait()
+		w.stop()
 		delete(workers, key)
 		return mustJSON(result{ID: head.ID, Error: "oracle: worker failed: " + err.Error()})
 	}
@@ -295,7 +308,12 @@ func worker() {
 		fmt.Fprintf(os.Stderr, "oracle: configuring logs: %v\n", err)
 	}
 	in := bufio.NewReaderSize(os.Stdin, 1<<20)
-	out := bufio.NewWriter(os.Stdout)
+	answers := os.NewFile(3, "answers") // see startWorker
+	if _, err := answers.Stat(); err != nil {
+		fmt.Fprintln(os.Stderr, "oracle --worker: no answer pipe on fd 3; run the oracle without --worker")
+		os.Exit(2)
+	}
+	out := bufio.NewWriter(answers)
 	for {
 		line, err := in.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {

@@ -141,6 +141,12 @@ final class FixService {
                 }
             }
         }
+        if (Change.DELETE.equals(c.action())) {
+            skipped.add(describe(policyList, rules, c.target(), "delete it"
+                    + (holders.isEmpty() ? "" : " from " + String.join(", ", holders))
+                    + ": fix never removes objects from files"));
+            return;
+        }
         if (Change.CREATE.equals(c.action())) {
             String rel = generatedPath(c.target());
             if (!holders.isEmpty()) {

@@ -14,6 +14,7 @@ import io.meshwarden.model.IstioResource;
 import io.meshwarden.model.MeshConfig;
 import io.meshwarden.model.NamespaceInfo;
 import io.meshwarden.model.Node;
+import io.meshwarden.model.Ownership;
 import io.meshwarden.model.Pdb;
 import io.meshwarden.model.ProxyPlacement;
 import io.meshwarden.model.ProxyResources;
@@ -292,7 +293,16 @@ public final class ClusterSnapshotBuilder {
         }
         boolean placeholder = proxy != null && "auto".equals(proxy.path("image").asText());
         return new Workload(kind, ns, name, labels, annotations(meta), replicas, podLabels, podAnnotations,
-                placement, resources, placeholder);
+                placement, resources, placeholder, kind == WorkloadKind.CRON_JOB ? null : selectorLabels(spec));
+    }
+
+    /** {@code spec.selector.matchLabels}; null without a selector or with matchExpressions. */
+    private Map<String, String> selectorLabels(JsonNode spec) {
+        JsonNode sel = Nodes.object(spec, "selector", "spec.selector");
+        if (sel == null || Nodes.array(sel, "matchExpressions", "spec.selector.matchExpressions").iterator().hasNext()) {
+            return null;
+        }
+        return Nodes.stringMap(sel, "matchLabels", "spec.selector.matchLabels", pool, Set.of());
     }
 
     private Hpa hpa(String ns, String name, JsonNode meta, JsonNode object) {
@@ -339,7 +349,8 @@ public final class ClusterSnapshotBuilder {
             }
         }
         return new Pdb(ns, name, selector, Nodes.intOrString(spec, "minAvailable", "spec.minAvailable"),
-                Nodes.intOrString(spec, "maxUnavailable", "spec.maxUnavailable"), annotations(meta));
+                Nodes.intOrString(spec, "maxUnavailable", "spec.maxUnavailable"), annotations(meta),
+                Ownership.ours(labels(meta)));
     }
 
     /**

@@ -110,7 +110,8 @@ public final class Applier {
                 if (Planner.isJob(c.target())) {
                     o = skipped(c, Planner.JOB_REASON);
                 } else {
-                    o = Change.CREATE.equals(c.action()) ? create(c, dryRun) : patch(c, dryRun);
+                    o = Change.CREATE.equals(c.action()) ? create(c, dryRun)
+                            : Change.DELETE.equals(c.action()) ? delete(c, dryRun) : patch(c, dryRun);
                 }
             } catch (ApplyStopped e) {
                 ChangeAudit.record(e.outcome());
@@ -403,18 +404,89 @@ public final class Applier {
         return patch;
     }
 
+    // ---------------------------------------------------------------- delete
+
+    /**
+     * Deletes an object Meshwarden created (it carries our managed-by label; anything else is skipped as foreign),
+     * with the resourceVersion read as the delete's precondition. The outcome's {@code sent} is the object as it
+     * was, which is what a revert re-creates. An object already gone is as wanted.
+     */
+    private Outcome delete(Change c, boolean dryRun) {
+        ResourceRef t = c.target();
+        GenericKubernetesResource live = read(() -> resource(t).get());
+        int attempts = 0;
+        int conflicts = 0;
+        Lost lost = null;
+        while (true) {
+            if (live == null) {
+                if (lost != null) {
+                    // Gone after an attempt whose answer was lost: that attempt deleted it.
+                    return new Outcome(c, Status.APPLIED, Change.DELETE, lost.sent(), null, null, attempts,
+                            lost.detail(), event(c, null, Change.DELETE, null, lost.sent()));
+                }
+                return new Outcome(c, Status.UNCHANGED, null, null, null, null, attempts, null, null);
+            }
+            if (!Ownership.ours(live.getMetadata() == null ? null : live.getMetadata().getLabels())) {
+                return skipped(c, FOREIGN);
+            }
+            ObjectNode before = toJson(live);
+            before.remove("status");
+            before.withObject("/metadata").remove(List.of("managedFields", "creationTimestamp", "generation",
+                    "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"));
+            if (dryRun) {
+                return new Outcome(c, Status.WOULD_APPLY, Change.DELETE, before, null, null, 0, null, null);
+            }
+            if (lost != null && attempts >= retry.maxAttempts()) {
+                throw unavailable(c, attempts, lost);
+            }
+            ensureMayWrite(c, attempts, lost);
+            attempts++;
+            try {
+                resource(t).lockResourceVersion(resourceVersion(live)).delete();
+                return new Outcome(c, Status.APPLIED, Change.DELETE, before, null, null, attempts, null,
+                        event(c, live, Change.DELETE, null, before));
+            } catch (KubernetesClientException e) {
+                if (ApiRetry.retryable(e)) {
+                    lost = new Lost(attempts, describe(e), before, null);
+                    live = afterFailure(c, e, attempts, lost);
+                    continue;
+                }
+                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+                    return failed(c, attempts, describe(e));
+                }
+                if (++conflicts >= 2) {
+                    return failed(c, attempts, "conflict: the object changed again while retrying (" + describe(e)
+                            + ")");
+                }
+                // Changed since the read: judge it anew (it may no longer be ours).
+                live = reread(c, attempts, lost);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- events
 
     /** Returns null, or why the Event could not be created: the write happened either way. */
     private String event(Change c, GenericKubernetesResource after, String operation, JsonNode what) {
+        return event(c, after, operation, what, null);
+    }
+
+    /** @param deleted for a delete: the object as it was, when {@code after} (the live object) is not at hand */
+    private String event(Change c, GenericKubernetesResource after, String operation, JsonNode what,
+            JsonNode deleted) {
         if (!mayWrite.getAsBoolean()) {
             return "not recorded: this replica lost the leadership right after the write";
         }
+        String verb = Change.CREATE.equals(operation) ? "created" : Change.DELETE.equals(operation) ? "deleted"
+                : "patched";
         String message = "Meshwarden policy " + String.join(", ", c.policies()) + " (" + String.join(", ",
-                c.rules()) + ") " + (Change.CREATE.equals(operation) ? "created" : "patched") + " " + c.target()
-                + " [change " + c.id() + "]" + (Change.PATCH.equals(operation) ? ": " + what : "");
-        return objects.recordEvent(c.target(), after, EVENT_REASON, Change.CREATE.equals(operation) ? "Create"
-                : "Patch", message, c.id(), clock);
+                c.rules()) + ") " + verb + " " + c.target() + " [change " + c.id() + "]"
+                + (Change.PATCH.equals(operation) ? ": " + what : "")
+                + (Change.DELETE.equals(operation) ? "; a revert re-creates it" : "");
+        GenericKubernetesResource subject = after != null || deleted == null ? after
+                : serialization.convertValue(deleted, GenericKubernetesResource.class);
+        return objects.recordEvent(c.target(), subject, EVENT_REASON, Change.CREATE.equals(operation) ? "Create"
+                : Change.DELETE.equals(operation) ? "Delete" : "Patch", message, c.id(), clock);
     }
 
     static String eventName(ResourceRef t, String changeId, String uid, String rv) {

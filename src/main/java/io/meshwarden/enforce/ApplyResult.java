@@ -24,11 +24,14 @@ public record ApplyResult(boolean dryRun, List<Outcome> outcomes) {
     }
 
     /**
-     * @param operation       what was (or would be) sent: {@code patch} or {@code create}; null when nothing
-     * @param sent            the merge patch or object sent (to be sent, for a dry run); null when nothing
+     * @param operation       what was (or would be) sent: {@code patch}, {@code create} or {@code delete}; null
+     *                        when nothing
+     * @param sent            the merge patch or object sent (to be sent, for a dry run); for a delete, the object
+     *                        as it was before (what a revert re-creates); null when nothing
      * @param revertPatch     for a patch: a merge patch that restores the prior value of every field the patch
-     *                        touched, null for fields that were absent. Null for a create: revert by deleting the
-     *                        object, which carries the managed-by label
+     *                        touched, null for fields that were absent. Null for a create (revert by deleting the
+     *                        object, which carries the managed-by label) and for a delete (revert by re-creating
+     *                        {@code sent})
      * @param resourceVersion of the object after the write; null when nothing was written
      * @param attempts        write requests sent for this change (2 after a conflict)
      * @param eventError      null, or why the Event recording the write could not be created

@@ -6,11 +6,13 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One write the enforcer may make: a merge patch of an existing object or a new object.
+ * One write the enforcer may make: a merge patch of an existing object, a new object, or the deletion of an object
+ * Meshwarden created.
  *
  * @param id           stable within a plan and across plans of the same findings: {@code kind/namespace/name#n},
  *                     n counting the changes to that object in plan order from 1
- * @param action       {@link #PATCH} (body is a JSON merge patch) or {@link #CREATE} (body is the whole object)
+ * @param action       {@link #PATCH} (body is a JSON merge patch), {@link #CREATE} (body is the whole object) or
+ *                     {@link #DELETE} (body is empty: the object goes only when it carries our managed-by label)
  * @param restartsPods applying it re-creates pods (a pod-template change)
  * @param policies     the ENFORCE policies that asked for it, sorted
  * @param rules        the rule ids of the findings it fixes, sorted
@@ -20,12 +22,13 @@ public record Change(String id, ResourceRef target, String action, JsonNode body
         List<String> policies, List<String> rules, String reason) {
     public static final String PATCH = "patch";
     public static final String CREATE = "create";
+    public static final String DELETE = "delete";
 
     public Change {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(target, "target");
-        if (!PATCH.equals(action) && !CREATE.equals(action)) {
-            throw new IllegalArgumentException("action must be patch or create, got " + action);
+        if (!PATCH.equals(action) && !CREATE.equals(action) && !DELETE.equals(action)) {
+            throw new IllegalArgumentException("action must be patch, create or delete, got " + action);
         }
         if (body == null || !body.isObject()) {
             throw new IllegalArgumentException("body must be a JSON object");

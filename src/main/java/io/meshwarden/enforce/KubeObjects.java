@@ -45,6 +45,10 @@ final class KubeObjects {
         return client.getKubernetesSerialization().convertValue(r, ObjectNode.class);
     }
 
+    GenericKubernetesResource fromJson(ObjectNode o) {
+        return client.getKubernetesSerialization().convertValue(o, GenericKubernetesResource.class);
+    }
+
     /** JSON merge patch (the test API server and every real one support it), attributed to our field manager. */
     static PatchContext mergePatch() {
         return new PatchContext.Builder().withPatchType(PatchType.JSON_MERGE).withFieldManager(Applier.FIELD_MANAGER)

@@ -1,5 +1,6 @@
 package io.meshwarden.enforce;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Finding;
@@ -78,6 +79,7 @@ public final class Planner {
                 add(f, snapshot, drafts, skipped);
             }
         }
+        dropWritesToDeleted(drafts, skipped);
         List<Draft> ordered = new ArrayList<>(drafts.values());
         ordered.sort(Comparator.comparing((Draft d) -> d.restartsPods).thenComparing(d -> d.target)
                 .thenComparing(d -> d.action));
@@ -110,7 +112,7 @@ public final class Planner {
                     "no safe automatic fix" + (r.note() == null ? "" : ": " + r.note())));
             return;
         }
-        if (!Remedy.PATCH.equals(action) && !Remedy.CREATE.equals(action)) {
+        if (!Remedy.PATCH.equals(action) && !Remedy.CREATE.equals(action) && !Remedy.DELETE.equals(action)) {
             skipped.add(new Skipped(f.policy(), f.rule(), target, action, "unknown remedy action " + action));
             return;
         }
@@ -122,11 +124,14 @@ public final class Planner {
             skipped.add(new Skipped(f.policy(), f.rule(), target, action, JOB_REASON));
             return;
         }
-        if (r.patch() == null || !r.patch().isObject()) {
+        boolean delete = Remedy.DELETE.equals(action);
+        if (!delete && (r.patch() == null || !r.patch().isObject())) {
             skipped.add(new Skipped(f.policy(), f.rule(), target, action, "the remedy carries no object to send"));
             return;
         }
-        ObjectNode body = ((ObjectNode) r.patch()).deepCopy();
+        // A delete sends no body; the Applier deletes only an object that carries our managed-by label.
+        ObjectNode body = delete ? JsonNodeFactory.instance.objectNode()
+                : ((ObjectNode) r.patch()).deepCopy();
         if (Remedy.PATCH.equals(action) && MergePatch.sets(body, "spec.replicas")) {
             Hpa hpa = hpaScaling(target, snapshot);
             if (hpa != null) {
@@ -144,7 +149,7 @@ public final class Planner {
         if (d == null) {
             d = new Draft(target, action, body);
             drafts.put(key, d);
-        } else if (Remedy.CREATE.equals(action)) {
+        } else if (Remedy.CREATE.equals(action) || delete) {
             if (!MergePatch.same(d.body, body)) {
                 skipped.add(new Skipped(f.policy(), f.rule(), target, action, "conflicts with the object "
                         + String.join(", ", d.policies) + " asked to create; the first one is kept"));
@@ -162,6 +167,21 @@ public final class Planner {
         d.rules.add(f.rule());
         d.reasons.add(f.message());
         d.restartsPods |= r.restartsPods();
+    }
+
+    /** An object the plan deletes gets no other write: a patch after the delete would find it gone. */
+    private static void dropWritesToDeleted(Map<Key, Draft> drafts, List<Skipped> skipped) {
+        drafts.values().removeIf(d -> {
+            if (Remedy.DELETE.equals(d.action) || !drafts.containsKey(new Key(d.target, Remedy.DELETE))) {
+                return false;
+            }
+            for (String policy : d.policies) {
+                for (String rule : d.rules) {
+                    skipped.add(new Skipped(policy, rule, d.target, d.action, "the plan deletes this object"));
+                }
+            }
+            return true;
+        });
     }
 
     /** The HPA that scales the target, by its scaleTargetRef; null when none does. */

@@ -15,8 +15,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Undoes what one run applied: restores the prior value of every field it patched and deletes the objects it
- * created. All or nothing at the start: if any field the run wrote no longer holds what it wrote, nothing is
+ * Undoes what one run applied: restores the prior value of every field it patched, deletes the objects it
+ * created and re-creates the objects it deleted, as they were. All or nothing at the start: if any field the run wrote no longer holds what it wrote, nothing is
  * reverted, because restoring old values over someone else's newer change would lose it. Other fields may have
  * moved on: on a real cluster a controller writes a Deployment's status right after every template change, so
  * comparing resourceVersions would refuse every revert. The revert patch then carries the version read here as
@@ -59,6 +59,13 @@ public final class Reverter {
         Map<Outcome, String> versions = new IdentityHashMap<>();
         for (Outcome o : written) {
             GenericKubernetesResource live = objects.resource(o.change().target()).get();
+            if (Change.DELETE.equals(o.operation())) {
+                // Someone created an object of that name since: re-creating ours would collide with it.
+                if (live != null) {
+                    changed.add(o.change().target().toString());
+                }
+                continue;
+            }
             if (live == null) {
                 continue;
             }
@@ -147,6 +154,9 @@ public final class Reverter {
         Change c = o.change();
         String target = c.target().toString();
         try {
+            if (Change.DELETE.equals(o.operation())) {
+                return recreate(o);
+            }
             if (Change.CREATE.equals(o.operation())) {
                 GenericKubernetesResource live = objects.resource(c.target()).get();
                 if (live == null) {
@@ -165,11 +175,24 @@ public final class Reverter {
                     + " on " + target + ": " + o.revertPatch(), c.id() + "/revert", clock);
             return new Step(c.id(), target, "patch", "reverted", null);
         } catch (KubernetesClientException e) {
+            String action = Change.CREATE.equals(o.operation()) ? "delete"
+                    : Change.DELETE.equals(o.operation()) ? "create" : "patch";
             if (e.getCode() == 404) {
-                return new Step(c.id(), target, Change.CREATE.equals(o.operation()) ? "delete" : "patch", "gone", null);
+                return new Step(c.id(), target, action, "gone", null);
             }
-            return new Step(c.id(), target, Change.CREATE.equals(o.operation()) ? "delete" : "patch", "failed",
-                    e.getCode() + " " + e.getMessage());
+            return new Step(c.id(), target, action, "failed", e.getCode() + " " + e.getMessage());
         }
+    }
+
+    /** Re-creates an object the run deleted, as it was (labels and annotations included), under a new uid. */
+    private Step recreate(Outcome o) {
+        Change c = o.change();
+        ObjectNode object = ((ObjectNode) o.sent()).deepCopy();
+        object.withObject("/metadata").remove(List.of("resourceVersion", "uid"));
+        GenericKubernetesResource created = objects.collection(c.target()).resource(objects.fromJson(object))
+                .create();
+        objects.recordEvent(c.target(), created, EVENT_REASON, "Create", "Meshwarden reverted change " + c.id()
+                + ": re-created " + c.target() + ", which it had deleted", c.id() + "/revert", clock);
+        return new Step(c.id(), c.target().toString(), "create", "reverted", null);
     }
 }

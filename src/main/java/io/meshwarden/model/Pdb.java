@@ -11,9 +11,11 @@ import java.util.Objects;
  * @param minAvailable   as written: an integer ("1") or a percentage ("50%"); null when absent
  * @param maxUnavailable as written; null when absent
  * @param annotations    kept for the exemption annotation
+ * @param ours           Meshwarden created it (it carries {@link Ownership#MANAGED_BY}={@link
+ *                       Ownership#MANAGED_BY_VALUE}), so Meshwarden may retire it
  */
 public record Pdb(String namespace, String name, LabelSelector selector, String minAvailable, String maxUnavailable,
-        Map<String, String> annotations) {
+        Map<String, String> annotations, boolean ours) {
     public Pdb {
         Objects.requireNonNull(namespace, "namespace");
         Objects.requireNonNull(name, "name");
@@ -21,7 +23,7 @@ public record Pdb(String namespace, String name, LabelSelector selector, String 
     }
 
     public Pdb(String namespace, String name, LabelSelector selector, String minAvailable, String maxUnavailable) {
-        this(namespace, name, selector, minAvailable, maxUnavailable, Map.of());
+        this(namespace, name, selector, minAvailable, maxUnavailable, Map.of(), false);
     }
 
     public boolean selects(Map<String, String> podLabels) {

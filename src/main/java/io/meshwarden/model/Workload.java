@@ -11,11 +11,14 @@ import java.util.Objects;
  * @param proxyResources resources of the {@code istio-proxy} container; null when the template has none
  * @param proxyPlaceholder the template's {@code istio-proxy} has {@code image: auto}: a placeholder the injector
  *                         fills (the gateway chart, customized injection), not a proxy that runs as it is
+ * @param selectorLabels {@code spec.selector.matchLabels}, which select the workload's pods however the template's
+ *                       other labels change (version, chart); null when there is no selector or it has
+ *                       {@code matchExpressions}, which matchLabels alone cannot express
  */
 public record Workload(WorkloadKind kind, String namespace, String name, Map<String, String> labels,
         Map<String, String> annotations, Integer replicas, Map<String, String> podLabels,
         Map<String, String> podAnnotations, ProxyPlacement proxy, ProxyResources proxyResources,
-        boolean proxyPlaceholder) {
+        boolean proxyPlaceholder, Map<String, String> selectorLabels) {
     public Workload {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(namespace, "namespace");
@@ -25,6 +28,7 @@ public record Workload(WorkloadKind kind, String namespace, String name, Map<Str
         podLabels = podLabels == null ? Map.of() : Map.copyOf(podLabels);
         podAnnotations = podAnnotations == null ? Map.of() : Map.copyOf(podAnnotations);
         proxy = proxy == null ? ProxyPlacement.NONE : proxy;
+        selectorLabels = selectorLabels == null ? null : Map.copyOf(selectorLabels);
     }
 
     public boolean hasIstioProxy() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -487,5 +488,117 @@ class ApplierTest {
                       annotations: {sidecar.istio.io/proxyCPU: 500m}
                     spec: {containers: [{name: web, image: web}]}
                 """);
+    }
+
+    // ------------------------------------------------------------------------------------------------ delete
+
+    static final String OURS = """
+            apiVersion: policy/v1
+            kind: PodDisruptionBudget
+            metadata:
+              name: istiod-meshwarden
+              namespace: istio-system
+              labels: {app.kubernetes.io/managed-by: meshwarden}
+              annotations: {meshwarden.io/applied-by: ha}
+            spec:
+              maxUnavailable: 1
+              selector: {matchLabels: {app: istiod}}
+            """;
+    static final String CHART_PDB = """
+            apiVersion: policy/v1
+            kind: PodDisruptionBudget
+            metadata:
+              name: istiod
+              namespace: istio-system
+              labels: {app: istiod, app.kubernetes.io/managed-by: Helm}
+            spec:
+              minAvailable: 1
+              selector: {matchLabels: {app: istiod}}
+            """;
+
+    /** A chart PDB appeared next to ours: the plan retires ours, and a revert brings it back as it was. */
+    @Test
+    void ourPdbIsDeletedWhenAChartPdbAppearsAndARevertRecreatesIt() {
+        cluster.apply(OURS);
+        cluster.apply(CHART_PDB);
+        List<MeshPolicy> ha = List.of(MockCluster.policy("ha", "HaMinimum", "enforce", "{components: [istiod]}"));
+        Plan plan = plan(ha);
+        Change delete = plan.changes().stream().filter(c -> c.id().equals(PDB_ID)).findFirst().orElseThrow();
+        assertEquals(Change.DELETE, delete.action());
+        assertEquals(List.of("ha-pdb-overlapping"), delete.rules());
+        ObjectNode before = cluster.get("policy/v1", "PodDisruptionBudget", "istio-system", "istiod-meshwarden");
+
+        ApplyResult dry = applier().apply(plan, true);
+        assertEquals(Status.WOULD_APPLY, dry.of(PDB_ID).status());
+        assertNotNull(cluster.get("policy/v1", "PodDisruptionBudget", "istio-system", "istiod-meshwarden"),
+                "a dry run deletes nothing");
+
+        ApplyResult result = applier().apply(plan, false);
+        Outcome o = result.of(PDB_ID);
+        assertEquals(Status.APPLIED, o.status(), o::toString);
+        assertEquals(Change.DELETE, o.operation());
+        assertNull(cluster.get("policy/v1", "PodDisruptionBudget", "istio-system", "istiod-meshwarden"));
+        assertNotNull(cluster.get("policy/v1", "PodDisruptionBudget", "istio-system", "istiod"), "the chart's stays");
+        assertEquals(before.path("metadata").path("resourceVersion"), o.sent().path("metadata")
+                .path("resourceVersion"), "the delete's precondition; the version it replaced, for the audit");
+        List<String> writes = cluster.dispatcher.writes();
+        int del = writes.size() - 1;
+        while (del >= 0 && !writes.get(del).startsWith("DELETE ")) {
+            del--;
+        }
+        assertTrue(del >= 0 && writes.get(del).contains("istiod-meshwarden"), writes::toString);
+        assertEquals(before.path("metadata").path("resourceVersion"), MockCluster.json(cluster.dispatcher
+                .writeBodies().get(del)).at("/preconditions/resourceVersion"), "deleted only as it was read");
+        Event event = cluster.client.v1().events().inNamespace("istio-system").list().getItems().stream().filter(e -> "istiod-meshwarden".equals(e.getInvolvedObject().getName()))
+                .findFirst().orElseThrow();
+        assertEquals("Delete", event.getAction());
+        assertEquals(Applier.EVENT_REASON, event.getReason());
+        assertTrue(event.getMessage().contains("deleted") && event.getMessage().contains("ha-pdb-overlapping"),
+                event.getMessage());
+
+        List<Reverter.Step> steps = new Reverter(cluster.client, CLOCK).revert(result);
+        assertTrue(steps.stream().anyMatch(st -> st.changeId().equals(PDB_ID) && st.action().equals("create")
+                && st.result().equals("reverted")), steps::toString);
+        ObjectNode back = cluster.get("policy/v1", "PodDisruptionBudget", "istio-system", "istiod-meshwarden");
+        assertNotNull(back, "re-created");
+        assertEquals(before.path("spec"), back.path("spec"));
+        assertEquals(before.path("metadata").path("labels"), back.path("metadata").path("labels"));
+        assertEquals("ha", back.path("metadata").path("annotations").path(Applier.APPLIED_BY).asText());
+    }
+
+    @Test
+    void aDeleteNeverTouchesAnObjectWithoutOurLabelAndAGoneOneIsAsWanted() {
+        cluster.apply(CHART_PDB);
+        ResourceRef chart = new ResourceRef("policy/v1", "PodDisruptionBudget", "istio-system", "istiod");
+        ResourceRef gone = new ResourceRef("policy/v1", "PodDisruptionBudget", "istio-system", "gone-meshwarden");
+        Plan plan = new Plan(List.of(
+                new Change("PodDisruptionBudget/istio-system/istiod#1", chart, Change.DELETE, MockCluster.json("{}"),
+                        false, List.of("ha"), List.of("ha-pdb-overlapping"), "test"),
+                new Change("PodDisruptionBudget/istio-system/gone-meshwarden#1", gone, Change.DELETE,
+                        MockCluster.json("{}"), false, List.of("ha"), List.of("ha-pdb-overlapping"), "test")),
+                List.of());
+
+        ApplyResult result = applier().apply(plan, false);
+
+        assertEquals(Status.SKIPPED, result.of("PodDisruptionBudget/istio-system/istiod#1").status());
+        assertEquals(Applier.FOREIGN, result.of("PodDisruptionBudget/istio-system/istiod#1").detail());
+        assertEquals(Status.UNCHANGED, result.of("PodDisruptionBudget/istio-system/gone-meshwarden#1").status());
+        assertNotNull(cluster.get("policy/v1", "PodDisruptionBudget", "istio-system", "istiod"));
+        assertTrue(cluster.dispatcher.requests().stream().noneMatch(r -> r.startsWith("DELETE ")),
+                cluster.dispatcher.requests()::toString);
+    }
+
+    @Test
+    void aRevertDoesNotRecreateOverAnObjectCreatedSince() {
+        cluster.apply(OURS);
+        cluster.apply(CHART_PDB);
+        ApplyResult result = applier().apply(plan(List.of(MockCluster.policy("ha", "HaMinimum", "enforce",
+                "{components: [istiod]}"))), false);
+        assertEquals(Status.APPLIED, result.of(PDB_ID).status());
+        cluster.apply(OURS.replace("maxUnavailable: 1", "maxUnavailable: 2"));
+
+        assertThrows(Reverter.Changed.class, () -> new Reverter(cluster.client, CLOCK).revert(result));
+        assertEquals(2, cluster.get("policy/v1", "PodDisruptionBudget", "istio-system", "istiod-meshwarden")
+                .path("spec").path("maxUnavailable").asInt());
     }
 }

@@ -143,4 +143,23 @@ class PlannerTest {
         assertEquals(List.of("a"), conflicting.changes().get(0).policies());
         assertEquals("b", conflicting.skipped().get(0).policy());
     }
+
+    static final ResourceRef OUR_PDB = new ResourceRef("policy/v1", "PodDisruptionBudget", "istio-system",
+            "istiod-meshwarden");
+
+    @Test
+    void aDeleteRemedyBecomesADeleteChangeAndTheObjectGetsNoOtherWrite() {
+        Plan plan = plan(List.of(A), finding(A, "ha-pdb-overlapping", OUR_PDB, Remedy.DELETE, null, false),
+                finding(A, "ha-pdb-blocks-eviction", OUR_PDB, Remedy.PATCH, "{\"spec\":{\"maxUnavailable\":1}}",
+                        false));
+
+        assertEquals(1, plan.changes().size(), plan::toString);
+        Change c = plan.changes().get(0);
+        assertEquals(Change.DELETE, c.action());
+        assertEquals(OUR_PDB, c.target());
+        assertEquals(MockCluster.json("{}"), c.body());
+        assertEquals("PodDisruptionBudget/istio-system/istiod-meshwarden#1", c.id());
+        assertEquals(1, plan.skipped().size(), plan::toString);
+        assertEquals("the plan deletes this object", plan.skipped().get(0).reason());
+    }
 }

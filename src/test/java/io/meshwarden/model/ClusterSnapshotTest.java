@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class ClusterSnapshotTest {
 
     private static Workload workload(WorkloadKind kind, String ns, String name, Map<String, String> podLabels) {
-        return new Workload(kind, ns, name, null, null, null, podLabels, null, null, null, false);
+        return new Workload(kind, ns, name, null, null, null, podLabels, null, null, null, false, null);
     }
 
     @Test

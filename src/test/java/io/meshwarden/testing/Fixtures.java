@@ -129,11 +129,14 @@ public final class Fixtures {
                 metadata: {name: %s, namespace: %s, labels: %s}
                 spec:
                   %s
+                  %s
                   template:
                     metadata: {labels: %s, annotations: %s}
                     spec: {containers: [{name: app, image: app}]}
-                """.formatted(name, namespace, podLabels, replicas == null ? "" : "replicas: " + replicas, podLabels,
-                podAnnotations);
+                """.formatted(name, namespace, podLabels, replicas == null ? "" : "replicas: " + replicas,
+                // apps/v1 requires a selector; like most charts, these select with the pod labels they set.
+                podLabels.replace(" ", "").equals("{}") ? "" : "selector: {matchLabels: " + podLabels + "}",
+                podLabels, podAnnotations);
     }
 
     public static String meshConfig(String meshYaml) {

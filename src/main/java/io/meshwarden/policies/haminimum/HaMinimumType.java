@@ -90,7 +90,7 @@ public final class HaMinimumType implements PolicyKind {
         return List.of(InstallValuesRule.HELM_AUTOSCALE_MIN, InstallValuesRule.HELM_AUTOSCALE_MAX,
                 InstallValuesRule.HELM_REPLICA_COUNT, InstallValuesRule.IOP_HPA_MIN_REPLICAS,
                 LiveObjectsRule.HPA_MIN_REPLICAS, LiveObjectsRule.HPA_MAX_REPLICAS, LiveObjectsRule.DEPLOYMENT_REPLICAS,
-                LiveObjectsRule.PDB_MISSING, LiveObjectsRule.PDB_BLOCKS_EVICTION);
+                LiveObjectsRule.PDB_MISSING, LiveObjectsRule.PDB_BLOCKS_EVICTION, LiveObjectsRule.PDB_OVERLAPPING);
     }
 
     public RuleOutcome evaluate(MeshPolicy policy, ClusterSnapshot snapshot) {

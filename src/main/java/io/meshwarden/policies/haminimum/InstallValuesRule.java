@@ -49,6 +49,8 @@ final class InstallValuesRule {
     }
 
     private static final String DEFAULTS = "_internal_defaults_do_not_set.";
+    /** The istiod chart's switch for its own PodDisruptionBudget; default true. */
+    private static final String CHART_PDB_ENABLED = "global.defaultPodDisruptionBudget.enabled";
 
     /**
      * The istiod chart copies {@code .pilot} over {@code .} (templates/zzy_descope_legacy.yaml), so {@code pilot.X}
@@ -91,28 +93,28 @@ final class InstallValuesRule {
                     // IstioOperator's k8s overlay is applied to the rendered HPA after the values.
                     checkIopHpaMin(src, "spec.components.pilot.k8s.hpaSpec.minReplicas", hpaMin, component, p,
                             checks);
-                    checkKeys(src, component, withoutMin(ISTIOD_KEYS), p, checks);
+                    checkKeys(src, component, withoutMin(ISTIOD_KEYS), p, checks, chartPdbNote(src, s, deployments));
                 } else {
-                    checkKeys(src, component, ISTIOD_KEYS, p, checks);
+                    checkKeys(src, component, ISTIOD_KEYS, p, checks, chartPdbNote(src, s, deployments));
                 }
             }
             for (HelmRelease r : s.helmReleasesOfChart("istio")) {
                 ValuesSource src = ValuesSource.of(r);
                 if (inScope(src, scope, deployments)) {
-                    checkKeys(src, component, ISTIOD_KEYS, p, checks);
+                    checkKeys(src, component, ISTIOD_KEYS, p, checks, chartPdbNote(src, s, deployments));
                 }
             }
         } else if (gateway) {
             for (HelmRelease r : s.helmReleasesOfChart("gateway")) {
                 ValuesSource src = ValuesSource.of(r);
                 if (Components.gatewayKind(r).equals(component) && inScope(src, scope, deployments)) {
-                    checkKeys(src, component, GATEWAY_KEYS, p, checks);
+                    checkKeys(src, component, GATEWAY_KEYS, p, checks, null);
                 }
             }
             for (HelmRelease r : s.helmReleasesOfChart("istio")) {
                 ValuesSource src = ValuesSource.of(r);
                 if (Json.isSet(src.value("gateways.istio-" + component)) && inScope(src, scope, deployments)) {
-                    checkKeys(src, component, umbrellaGateway(component), p, checks);
+                    checkKeys(src, component, umbrellaGateway(component), p, checks, null);
                 }
             }
             checkIopGateways(component, p, s, scope, checks, deployments);
@@ -126,11 +128,11 @@ final class InstallValuesRule {
                     continue;
                 }
                 if ("istiod".equals(r.chartName())) {
-                    checkKeys(src, component, ISTIOD_KEYS, p, checks);
+                    checkKeys(src, component, ISTIOD_KEYS, p, checks, chartPdbNote(src, s, deployments));
                 } else if ("gateway".equals(r.chartName()) || Json.isSet(src.value("autoscaling"))
                         || Json.isSet(src.value("replicaCount"))) {
                     // Most charts follow the helm create layout the gateway chart uses.
-                    checkKeys(src, component, GATEWAY_KEYS, p, checks);
+                    checkKeys(src, component, GATEWAY_KEYS, p, checks, null);
                 }
             }
         }
@@ -170,8 +172,40 @@ final class InstallValuesRule {
         return scope.covers(namespace, src.ref().kind(), src.ref().name(), labels, Map.of());
     }
 
+    /**
+     * For istiod's values: raising the replica floor to 2 or more makes the chart render its own {@code istiod}
+     * PodDisruptionBudget (unless {@code global.defaultPodDisruptionBudget.enabled} is false). Where Meshwarden
+     * already created one for istiod, the two would select the same pods and the eviction API would refuse every
+     * istiod pod; the note says so. Null when no PDB of ours selects istiod's pods or the chart's PDB is off.
+     */
+    private static String chartPdbNote(ValuesSource src, ClusterSnapshot s, List<Workload> deployments) {
+        Found enabled = find(src, List.of(CHART_PDB_ENABLED, DEFAULTS + CHART_PDB_ENABLED));
+        if (enabled != null && Json.bool(enabled.value()) == Boolean.FALSE) {
+            return null;
+        }
+        Set<String> ours = new TreeSet<>();
+        for (Workload d : deployments) {
+            if (src.ref().namespace() != null && !src.ref().namespace().equals(d.namespace())) {
+                continue;
+            }
+            for (Pdb pdb : s.pdbsFor(d)) {
+                if (pdb.ours()) {
+                    ours.add(pdb.namespace() + "/" + pdb.name());
+                }
+            }
+        }
+        if (ours.isEmpty()) {
+            return null;
+        }
+        return " With 2 or more replicas the istiod chart renders its own PodDisruptionBudget (" + CHART_PDB_ENABLED
+                + " is on), so Meshwarden's PodDisruptionBudget " + String.join(", ", ours) + " must go: two PDBs "
+                + "on the same pods make the eviction API refuse every istiod pod. Once the chart's PDB exists, "
+                + "an enforce run deletes Meshwarden's (rule ha-pdb-overlapping); or set " + CHART_PDB_ENABLED
+                + ": false to keep Meshwarden's.";
+    }
+
     private static void checkKeys(ValuesSource src, String component, Keys keys, HaMinimumParameters p,
-            Checks checks) {
+            Checks checks, String floorNote) {
         Found enabled = find(src, keys.enabled());
         Found min = find(src, keys.min());
         Found max = find(src, keys.max());
@@ -184,15 +218,16 @@ final class InstallValuesRule {
         if (hpaRendered) {
             if (!keys.min().isEmpty()) {
                 threshold(checks, HELM_AUTOSCALE_MIN, src, component, keys.min(), min, minValue,
-                        p.autoscaleMin(), "the HPA's minimum");
+                        p.autoscaleMin(), "the HPA's minimum", p.autoscaleMin() >= 2 ? floorNote : null);
             }
             threshold(checks, HELM_AUTOSCALE_MAX, src, component, keys.max(), max, maxValue,
-                    p.autoscaleMax(), "the HPA's maximum");
+                    p.autoscaleMax(), "the HPA's maximum", null);
         } else {
             Found replicas = find(src, keys.replicas());
             Integer replicaValue = replicas == null ? keys.replicasDefault() : Json.integer(replicas.value());
             threshold(checks, HELM_REPLICA_COUNT, src, component, keys.replicas(), replicas,
-                    replicaValue, p.minReplicas(), "the replica count (autoscaling is off)");
+                    replicaValue, p.minReplicas(), "the replica count (autoscaling is off)",
+                    p.minReplicas() >= 2 ? floorNote : null);
         }
     }
 
@@ -210,7 +245,7 @@ final class InstallValuesRule {
     }
 
     private static void threshold(Checks checks, RuleId rule, ValuesSource src, String component, List<String> keys,
-            Found found, Integer value, int minimum, String what) {
+            Found found, Integer value, int minimum, String what, String floorNote) {
         if (value != null && value >= minimum) {
             checks.pass();
             return;
@@ -224,7 +259,8 @@ final class InstallValuesRule {
                 component + ": " + what + " in " + src + " is " + actual + ", below the HA minimum of " + minimum
                         + " (set at " + shownPath + ")",
                 Remedy.setValue(src, fixPath, Json.F.numberNode(minimum), false,
-                        "Re-renders the " + component + " HPA/Deployment without restarting its pods."));
+                        "Re-renders the " + component + " HPA/Deployment without restarting its pods."
+                                + (floorNote == null ? "" : floorNote)));
     }
 
     private static void checkIopHpaMin(ValuesSource src, String path, JsonNode value, String component,
@@ -279,7 +315,7 @@ final class InstallValuesRule {
             }
             String prefix = "gateways.istio-" + component;
             if (Json.isSet(src.value(prefix))) {
-                checkKeys(src, component, umbrellaGateway(component), p, checks);
+                checkKeys(src, component, umbrellaGateway(component), p, checks, null);
             }
         }
     }

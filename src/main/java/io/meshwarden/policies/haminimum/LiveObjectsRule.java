@@ -45,6 +45,8 @@ final class LiveObjectsRule {
             "No PodDisruptionBudget selects a mesh component's pods");
     static final RuleId PDB_BLOCKS_EVICTION = new RuleId("ha-pdb-blocks-eviction",
             "A PodDisruptionBudget of a mesh component allows no eviction at the current replicas, so drains hang");
+    static final RuleId PDB_OVERLAPPING = new RuleId("ha-pdb-overlapping",
+            "More than one PodDisruptionBudget selects a mesh component's pods, so the eviction API refuses them all");
 
     private LiveObjectsRule() {
     }
@@ -109,6 +111,7 @@ final class LiveObjectsRule {
 
     private static void checkPdbs(Workload d, Hpa hpa, HaMinimumParameters p, ClusterSnapshot s, Scope scope,
             Checks checks) {
+        // Every PDB counts here, whoever owns it and whether or not it is exempt: the eviction API counts them all.
         List<Pdb> pdbs = s.pdbsFor(d);
         if (pdbs.isEmpty()) {
             if (p.requirePodDisruptionBudget()) {
@@ -119,6 +122,7 @@ final class LiveObjectsRule {
         if (p.requirePodDisruptionBudget()) {
             checks.pass();
         }
+        overlapping(d, pdbs, checks);
         // At the HPA's floor, which is where it sits when the cluster is quiet and nodes get drained.
         int replicas = hpa != null ? hpa.minReplicas() : d.replicas() == null ? 1 : d.replicas();
         for (Pdb pdb : pdbs) {
@@ -129,13 +133,61 @@ final class LiveObjectsRule {
         }
     }
 
-    private static void missingPdb(Workload d, Checks checks) {
-        ResourceRef pdbRef = new ResourceRef("policy/v1", "PodDisruptionBudget", d.namespace(),
-                d.name() + "-meshwarden");
+    /**
+     * The eviction API refuses a pod that more than one PDB selects ("This pod has more than one
+     * PodDisruptionBudget, which the eviction subresource does not support"), so every drain of its node fails. When
+     * one of them is ours and another is not, ours goes: the chart's or the user's PDB is the one they maintain.
+     */
+    private static void overlapping(Workload d, List<Pdb> pdbs, Checks checks) {
+        if (pdbs.size() < 2) {
+            checks.pass();
+            return;
+        }
+        List<String> names = new ArrayList<>();
+        Pdb ours = null;
+        boolean foreign = false;
+        for (Pdb pdb : pdbs) {
+            names.add(pdb.name() + (pdb.ours() ? " (Meshwarden's)" : ""));
+            if (!pdb.ours()) {
+                foreign = true;
+            } else if (ours == null || !pdb.name().equals(ownPdbName(d))) {
+                // With two of ours and no other, keep the one named as Meshwarden names it and retire the other.
+                ours = pdb;
+            }
+        }
+        String list = String.join(", ", names);
         Remedy remedy;
-        if (d.podLabels().isEmpty()) {
-            remedy = Remedy.none(pdbRef, "The pod template has no labels, so a PDB selector would select every pod "
-                    + "in the namespace; label the pods first.");
+        if (ours != null) {
+            remedy = new Remedy(Refs.of(ours), Remedy.DELETE, null, false, "Deletes PodDisruptionBudget "
+                    + ours.namespace() + "/" + ours.name() + ", which Meshwarden created; "
+                    + (foreign ? "the other one protects the pods" : "the other one of Meshwarden's stays")
+                    + (pdbs.size() > 2 ? ", though " + (pdbs.size() - 1) + " still overlap: remove all but one" : "")
+                    + ". A revert re-creates it.");
+        } else {
+            remedy = Remedy.none(Refs.of(d), "None of the PodDisruptionBudgets (" + list + ") is Meshwarden's: "
+                    + "delete all but one, or narrow their selectors so that one selects these pods.");
+        }
+        checks.fail(PDB_OVERLAPPING, Refs.of(d), null, "PodDisruptionBudget", "exactly one PodDisruptionBudget "
+                + "selecting the pods", pdbs.size() + " (" + list + ")", d.ref() + " has its pods selected by "
+                        + pdbs.size() + " PodDisruptionBudgets (" + list + "): the eviction API refuses to evict "
+                        + "a pod with more than one, so every node drain fails on these pods", remedy);
+    }
+
+    static String ownPdbName(Workload d) {
+        return d.name() + "-meshwarden";
+    }
+
+    private static void missingPdb(Workload d, Checks checks) {
+        ResourceRef pdbRef = new ResourceRef("policy/v1", "PodDisruptionBudget", d.namespace(), ownPdbName(d));
+        Remedy remedy;
+        Map<String, String> selector = d.selectorLabels();
+        if (selector == null) {
+            remedy = Remedy.none(pdbRef, "The Deployment selects its pods with matchExpressions (or has no "
+                    + "spec.selector.matchLabels), which a matchLabels selector cannot repeat; create a PDB with the "
+                    + "Deployment's own spec.selector by hand.");
+        } else if (selector.isEmpty()) {
+            remedy = Remedy.none(pdbRef, "The Deployment's selector has no labels, so a PDB selector would select "
+                    + "every pod in the namespace; give it a selector first.");
         } else {
             ObjectNode pdb = Json.F.objectNode();
             pdb.put("apiVersion", "policy/v1").put("kind", "PodDisruptionBudget");
@@ -144,9 +196,12 @@ final class LiveObjectsRule {
             meta.putObject("labels").put(Ownership.MANAGED_BY, Ownership.MANAGED_BY_VALUE);
             ObjectNode spec = pdb.putObject("spec");
             spec.put("maxUnavailable", 1);
-            spec.putObject("selector").set("matchLabels", Json.labels(d.podLabels()));
+            // The Deployment's own selector: pod-template labels such as app.kubernetes.io/version or helm.sh/chart
+            // change with every upgrade and would leave the PDB selecting nothing.
+            spec.putObject("selector").set("matchLabels", Json.labels(selector));
             remedy = new Remedy(pdbRef, Remedy.CREATE, pdb, false,
-                    "maxUnavailable 1 keeps drains possible at any replica count.");
+                    "maxUnavailable 1 keeps drains possible at any replica count; it selects with the Deployment's "
+                            + "spec.selector, so it keeps matching across upgrades.");
         }
         checks.fail(PDB_MISSING, Refs.of(d), null, "PodDisruptionBudget", "a PodDisruptionBudget selecting "
                 + "the pods", "none", d.ref() + " has no PodDisruptionBudget: a drain may evict every replica at "

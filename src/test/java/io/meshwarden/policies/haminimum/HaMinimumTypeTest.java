@@ -372,4 +372,161 @@ class HaMinimumTypeTest {
         assertEquals(1, findings(o, "ha-helm-autoscale-min").size(),
                 "the release takes its Deployment's labels for the selector");
     }
+
+    // ------------------------------------------------------------------------------------------- PDB semantics
+
+    /** A PDB as Meshwarden's ha-pdb-missing remedy creates it. */
+    static String ourPdb(String name, String matchLabels) {
+        return """
+                ---
+                apiVersion: policy/v1
+                kind: PodDisruptionBudget
+                metadata:
+                  name: %s
+                  namespace: istio-system
+                  labels: {app.kubernetes.io/managed-by: meshwarden}
+                spec:
+                  maxUnavailable: 1
+                  selector: {matchLabels: %s}
+                """.formatted(name, matchLabels);
+    }
+
+    static final MeshPolicy ISTIOD_PDB_DANGER = policy("ha", "HaMinimum",
+            "{components: [istiod], minReplicas: 2, autoscaleMin: 2, autoscaleMax: 5}", "severity: danger");
+
+    @Test
+    void twoPdbsOnTheSamePodsAreAFindingAndOursIsTheOneDeleted() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB_DANGER, snapshot(istiodDeployment(2),
+                pdb("istiod", "minAvailable", "1"), ourPdb("istiod-meshwarden", "{app: istiod}")));
+        Finding f = only(o, "ha-pdb-overlapping");
+        assertEquals(io.meshwarden.policy.Severity.DANGER, f.severity(), "the policy's severity");
+        assertEquals(new ResourceRef("apps/v1", "Deployment", "istio-system", "istiod"), f.resource());
+        assertTrue(f.message().contains("eviction API refuses"), f.message());
+        assertTrue(f.actual().contains("istiod") && f.actual().contains("istiod-meshwarden"), f.actual());
+        assertEquals(Remedy.DELETE, f.remedy().action());
+        assertEquals(new ResourceRef("policy/v1", "PodDisruptionBudget", "istio-system", "istiod-meshwarden"),
+                f.remedy().target());
+        assertNull(f.remedy().patch());
+        assertTrue(findings(o, "ha-pdb-missing").isEmpty());
+
+        RuleOutcome warning = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(2),
+                pdb("istiod", "minAvailable", "1"), ourPdb("istiod-meshwarden", "{app: istiod}")));
+        assertEquals(io.meshwarden.policy.Severity.WARNING, only(warning, "ha-pdb-overlapping").severity());
+
+        RuleOutcome one = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(2),
+                pdb("istiod", "minAvailable", "1")));
+        assertTrue(one.findings().isEmpty(), one.findings()::toString);
+    }
+
+    @Test
+    void overlappingPdbsNoneOfThemOursAreNamedWithNoAutomaticFix() {
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(2),
+                pdb("istiod", "minAvailable", "1"), pdb("istiod-extra", "maxUnavailable", "1")));
+        Finding f = only(o, "ha-pdb-overlapping");
+        assertEquals(Remedy.NONE, f.remedy().action());
+        assertTrue(f.remedy().note().contains("istiod, istiod-extra"), f.remedy().note());
+    }
+
+    @Test
+    void overlapCountsExemptPdbsAndRunsWithoutRequirePodDisruptionBudget() {
+        String exempt = pdb("istiod", "minAvailable", "1").replace("metadata: {name: istiod, namespace: istio-system}",
+                "metadata: {name: istiod, namespace: istio-system, annotations: {meshwarden.io/exempt: \"true\"}}");
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD, snapshot(istiodDeployment(2), exempt,
+                ourPdb("istiod-meshwarden", "{app: istiod}")));
+        assertEquals(Remedy.DELETE, only(o, "ha-pdb-overlapping").remedy().action());
+    }
+
+    @Test
+    void noPdbIsProposedWhereAPdbOfAnyOwnerSelectsThePods() {
+        String chart = pdb("istiod", "minAvailable", "1").replace("metadata: {name: istiod, namespace: istio-system}",
+                "metadata: {name: istiod, namespace: istio-system, labels: {app.kubernetes.io/managed-by: Helm}}");
+        String everything = """
+                ---
+                apiVersion: policy/v1
+                kind: PodDisruptionBudget
+                metadata: {name: all-pods, namespace: istio-system}
+                spec: {maxUnavailable: 1, selector: {}}
+                """;
+        for (String existing : new String[] {pdb("istiod", "maxUnavailable", "1"), chart, everything,
+                ourPdb("istiod-meshwarden", "{istio: pilot}")}) {
+            RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(2), existing));
+            assertTrue(findings(o, "ha-pdb-missing").isEmpty(), existing);
+            assertTrue(o.findings().stream().noneMatch(f -> Remedy.CREATE.equals(f.remedy().action())), existing);
+        }
+    }
+
+    static String chartDeployment(String selector) {
+        return """
+                ---
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: istio-ingressgateway, namespace: istio-system, labels: {istio: ingressgateway}}
+                spec:
+                  replicas: 2
+                  selector: %s
+                  template:
+                    metadata:
+                      labels:
+                        app: istio-ingressgateway
+                        istio: ingressgateway
+                        app.kubernetes.io/version: 1.30.3
+                        helm.sh/chart: gateway-1.30.3
+                        istio.io/dataplane-mode: none
+                    spec: {containers: [{name: istio-proxy, image: auto}]}
+                """.formatted(selector);
+    }
+
+    @Test
+    void ourPdbSelectsWithTheDeploymentsSelectorNotItsVersionOrChartLabels() {
+        MeshPolicy gw = policy("gw", "HaMinimum", "{components: [ingressgateway], minReplicas: 2}");
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(gw, snapshot(chartDeployment(
+                "{matchLabels: {app: istio-ingressgateway, istio: ingressgateway}}")));
+        Finding f = only(o, "ha-pdb-missing");
+        assertEquals(Remedy.CREATE, f.remedy().action());
+        assertEquals(json("{\"app\":\"istio-ingressgateway\",\"istio\":\"ingressgateway\"}"),
+                f.remedy().patch().at("/spec/selector/matchLabels"));
+
+        // After a chart upgrade the version label moved on; the PDB still selects the pods.
+        RuleOutcome upgraded = HaMinimumType.TYPE.evaluate(gw, snapshot(chartDeployment(
+                "{matchLabels: {app: istio-ingressgateway, istio: ingressgateway}}").replace("1.30.3", "1.30.4"),
+                f.remedy().patch().toString()));
+        assertTrue(findings(upgraded, "ha-pdb-missing").isEmpty(), upgraded.findings()::toString);
+    }
+
+    @Test
+    void aSelectorWithMatchExpressionsGetsNoPdbRatherThanAWrongOne() {
+        MeshPolicy gw = policy("gw", "HaMinimum", "{components: [ingressgateway], minReplicas: 2}");
+        for (String selector : new String[] {
+                "{matchExpressions: [{key: app, operator: In, values: [istio-ingressgateway]}]}",
+                "{matchLabels: {istio: ingressgateway}, matchExpressions: [{key: app, operator: Exists}]}"}) {
+            Finding f = only(HaMinimumType.TYPE.evaluate(gw, snapshot(chartDeployment(selector))), "ha-pdb-missing");
+            assertEquals(Remedy.NONE, f.remedy().action(), selector);
+            assertTrue(f.remedy().note().contains("matchExpressions"), f.remedy().note());
+        }
+    }
+
+    @Test
+    void anOverlayThatMakesTheIstiodChartRenderAPdbSaysOursMustGo() {
+        String release = istiod("1.30.3", "{}");
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(release, istiodDeployment(1),
+                hpa("istiod", 1, 5), ourPdb("istiod-meshwarden", "{app: istiod, istio: pilot}")));
+        Finding f = only(o, "ha-helm-autoscale-min");
+        assertEquals(Remedy.VALUES_OVERLAY, f.remedy().action());
+        assertTrue(f.remedy().note().contains("renders its own PodDisruptionBudget"), f.remedy().note());
+        assertTrue(f.remedy().note().contains("istio-system/istiod-meshwarden must go"), f.remedy().note());
+
+        RuleOutcome noPdbOfOurs = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(release, istiodDeployment(1),
+                hpa("istiod", 1, 5)));
+        assertFalse(only(noPdbOfOurs, "ha-helm-autoscale-min").remedy().note().contains("PodDisruptionBudget"));
+
+        RuleOutcome chartPdbOff = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiod("1.30.3",
+                "{global: {defaultPodDisruptionBudget: {enabled: false}}}"), istiodDeployment(1), hpa("istiod", 1, 5),
+                ourPdb("istiod-meshwarden", "{app: istiod, istio: pilot}")));
+        assertFalse(only(chartPdbOff, "ha-helm-autoscale-min").remedy().note().contains("PodDisruptionBudget"));
+
+        RuleOutcome replicas = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiod("1.30.3",
+                "{pilot: {autoscaleEnabled: false}}"), istiodDeployment(1),
+                ourPdb("istiod-meshwarden", "{app: istiod, istio: pilot}")));
+        assertTrue(only(replicas, "ha-helm-replica-count").remedy().note().contains("must go"));
+    }
 }
