@@ -27,7 +27,7 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 # The module proxy serves only some pseudo-versions of istio.io/istio (its release tags are not module versions).
-# VERSION files: both say 1.31; the first is master in April 2026, the second has istio.io/api v1.31.0-rc.0.
+# VERSION files: both say 1.31; the first (April 2026) has istio.io/api v1.30.0-alpha.1, the second v1.31.0-rc.0.
 PINNED=(v0.0.0-20260423205519-b01690e6db7d v0.0.0-20260827124520-eed52ebb66ad)
 ALL_COMPONENTS="charts oracle istioctl"
 

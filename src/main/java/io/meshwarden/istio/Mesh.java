@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,6 +29,9 @@ public final class Mesh {
     public static final String REV_LABEL = "istio.io/rev";
     public static final String INJECTION_LABEL = "istio-injection";
     public static final String HELM_RELEASE_NAME = "meta.helm.sh/release-name";
+    /** Istio's injector never injects here, whatever the labels say (the webhook may still be called). */
+    public static final Set<String> IGNORED_NAMESPACES = Set.of("kube-system", "kube-public", "kube-node-lease",
+            "local-path-storage");
     public static final String HELM_RELEASE_NAMESPACE = "meta.helm.sh/release-namespace";
 
     private static final Pattern VERSION = Pattern.compile("v?(\\d+)\\.(\\d+)");
@@ -126,6 +130,9 @@ public final class Mesh {
     public Injection injection(Workload w) {
         if (w.hasIstioProxy() && !w.proxyPlaceholder()) {
             return new Injection(true, "the pod template already contains istio-proxy");
+        }
+        if (IGNORED_NAMESPACES.contains(w.namespace())) {
+            return new Injection(false, "Istio's injector never injects pods in " + w.namespace());
         }
         String podLabel = w.podLabels().get(INJECT);
         String podAnnotation = w.podAnnotations().get(INJECT);

@@ -56,7 +56,19 @@ class InjectionDifferentialE2E {
 
     /** One generated input, in the terms both sides understand. */
     record Case(String id, WorkloadKind kind, int annotations, int declared, boolean gateway, String nativeAnnotation,
-            boolean oldNode, boolean customResources, String nativeEnv, String tracing, boolean optOut) {
+            boolean oldNode, boolean customResources, String nativeEnv, String tracing, String podInject,
+            String namespace) {
+    }
+
+    /** Namespaces and their labels; the webhooks' selectors and the injector's ignored namespaces both matter. */
+    static final Map<String, Map<String, String>> NAMESPACES = new LinkedHashMap<>();
+
+    static {
+        NAMESPACES.put("shop", Map.of("istio-injection", "enabled"));
+        NAMESPACES.put("plain", Map.of());
+        NAMESPACES.put("revns", Map.of("istio.io/rev", "default"));
+        NAMESPACES.put("off", Map.of("istio-injection", "disabled"));
+        NAMESPACES.put("kube-system", Map.of());
     }
 
     /** Both pinned versions; {@code -Dmeshwarden.istio.versions=V1,V2} narrows it for a quick run. */
@@ -72,13 +84,16 @@ class InjectionDifferentialE2E {
         String[] natives = {null, "true", "false"};
         String[] envs = {null, "auto", "true", "false"};
         String[] tracing = {null, null, "{tracing: {sampling: 5}}", "{tracing: {sampling: 0.25}}"};
+        String[] podInject = {null, null, null, null, "true", "true", "true", "false"};
+        String[] namespaces = {"shop", "shop", "shop", "shop", "shop", "shop", "plain", "revns", "off", "kube-system"};
         for (int round = 0; round < 2; round++) {
             for (int a = 0; a < 16; a++) {
                 for (int d = 0; d < 17; d++) {
                     int n = out.size();
                     out.add(new Case("c" + n, kinds[n % kinds.length], a, d, random.nextInt(4) == 0,
                             natives[random.nextInt(3)], random.nextBoolean(), random.nextBoolean(),
-                            envs[random.nextInt(4)], tracing[random.nextInt(4)], random.nextInt(12) == 0));
+                            envs[random.nextInt(4)], tracing[random.nextInt(4)], podInject[random.nextInt(8)],
+                            namespaces[random.nextInt(10)]));
                 }
             }
         }
@@ -197,8 +212,8 @@ class InjectionDifferentialE2E {
 
     static Map<String, String> podLabels(Case c) {
         Map<String, String> l = new TreeMap<>(Map.of("app", "web"));
-        if (c.optOut()) {
-            l.put(Mesh.INJECT, "false");
+        if (c.podInject() != null) {
+            l.put(Mesh.INJECT, c.podInject());
         }
         return l;
     }
@@ -231,9 +246,9 @@ class InjectionDifferentialE2E {
     }
 
     static ObjectNode oracleCase(Case c, JsonNode rendered) {
-        ObjectNode o = F.objectNode().put("id", c.id()).put("namespace", "shop");
+        ObjectNode o = F.objectNode().put("id", c.id()).put("namespace", c.namespace());
         ObjectNode pod = o.putObject("pod");
-        ObjectNode md = pod.putObject("metadata").put("generateName", "web-").put("namespace", "shop");
+        ObjectNode md = pod.putObject("metadata").put("generateName", "web-").put("namespace", c.namespace());
         podLabels(c).forEach(md.putObject("labels")::put);
         podAnnotations(c).forEach(md.putObject("annotations")::put);
         ObjectNode spec = pod.putObject("spec");
@@ -241,7 +256,9 @@ class InjectionDifferentialE2E {
         if (c.kind() == WorkloadKind.JOB || c.kind() == WorkloadKind.CRON_JOB) {
             spec.put("restartPolicy", "OnFailure");
         }
-        o.putObject("namespaceLabels").put("istio-injection", "enabled");
+        NAMESPACES.get(c.namespace()).forEach(o.putObject("namespaceLabels")::put);
+        // The API server's webhook selection runs too, with the selectors the chart renders.
+        o.put("webhooks", rendered.path("webhooks").asText());
         o.put("injectorConfig", rendered.path("injectorConfig").asText());
         o.put("injectorValues", rendered.path("injectorValues").asText());
         o.put("meshConfig", rendered.path("meshConfig").asText());
@@ -261,7 +278,7 @@ class InjectionDifferentialE2E {
         podAnnotations(c).forEach(md.putObject("annotations")::put);
         template.putObject("spec").set("containers", containers(c));
         ObjectNode w = F.objectNode().put("apiVersion", c.kind().group() + "/v1").put("kind", c.kind().kindName());
-        w.putObject("metadata").put("name", "web").put("namespace", "shop");
+        w.putObject("metadata").put("name", "web").put("namespace", c.namespace());
         ObjectNode spec = w.putObject("spec");
         if (c.kind() == WorkloadKind.CRON_JOB) {
             spec.put("schedule", "0 1 * * *");
@@ -276,7 +293,9 @@ class InjectionDifferentialE2E {
                 metadata: {name: %s}
                 status: {nodeInfo: {kubeletVersion: %s}}
                 """;
-        return new String[] {Fixtures.namespace("shop", "{istio-injection: enabled}"), "---\n" + w,
+        return new String[] {"---\n" + F.objectNode().put("apiVersion", "v1").put("kind", "Namespace").set("metadata",
+                F.objectNode().put("name", c.namespace()).set("labels", IstioTools.JSON.valueToTree(NAMESPACES.get(c.namespace())))),
+            "---\n" + w,
             Fixtures.helmRelease("istio-system", "istiod", "istiod", "1.31.0", chartDefaults, values(c)),
             node.formatted("n1", "v1.34.1"), node.formatted("n2", c.oldNode() ? "v1.32.4" : "v1.33.0")};
     }
