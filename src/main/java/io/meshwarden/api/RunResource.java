@@ -43,9 +43,12 @@ public class RunResource {
             + "and applies it: changes that restart nothing first (rate-limited), then pod-restarting changes one workload "
             + "at a time, each waiting for its rollout to complete; a missed deadline, crash-looping pods or an HPA surge "
             + "halt the run and defer the rest. With dryRun=true it stops after the plan and reports what it would "
-            + "send.")
-    @APIResponse(responseCode = "201", description = "The finished run (a dry run, or nothing to do); Location names "
-            + "it")
+            + "send, for every policy: changes of audit-mode policies are previewed with wouldApply=false. Objects a "
+            + "revert put on hold are skipped (\"on hold since revert of run X\").")
+    @APIResponse(responseCode = "200", description = "Nothing to do (outcome nothing-to-do): no change to apply; "
+            + "Location names the run")
+    @APIResponse(responseCode = "201", description = "The finished dry run (outcome planned), or a run that failed to "
+            + "plan; Location names it")
     @APIResponse(responseCode = "202", description = "The run with its plan, applying in the background through the "
             + "rollout budget; poll Location")
     @APIResponse(responseCode = "409", description = "A run is already in progress")
@@ -58,6 +61,9 @@ public class RunResource {
         java.net.URI location = uriInfo.getAbsolutePathBuilder().path(run.id()).build();
         if ("running".equals(run.outcome())) {
             return Response.accepted(run).location(location).build();
+        }
+        if ("nothing-to-do".equals(run.outcome())) {
+            return Response.ok(run).location(location).build();
         }
         return Response.created(location).entity(run).build();
     }
@@ -82,19 +88,39 @@ public class RunResource {
     @POST
     @Path("/{id}/revert")
     @Operation(summary = "Revert a run", description = "Restores every field the run patched and deletes the "
-            + "objects it created, provided none of them changed since")
-    @APIResponse(responseCode = "200", description = "The run with its revert steps")
+            + "objects it created, provided none of them changed since, and puts the run's policies on hold for those "
+            + "objects (annotation meshwarden.io/hold): later runs skip them until POST /{id}/release or a change of "
+            + "the policy. Pod-restarting reverts go through the rollout budget, one workload at a time.")
+    @APIResponse(responseCode = "200", description = "The run with its revert steps and holds")
+    @APIResponse(responseCode = "202", description = "The revert restarts workloads and is rolling out in the "
+            + "background (outcome reverting); poll the run")
     @APIResponse(responseCode = "404", description = "No such run")
     @APIResponse(responseCode = "409", description = "An object changed since the run, nothing to revert, or "
             + "already reverted")
-    public EnforcementRun revert(@PathParam("id") String id) {
+    public Response revert(@PathParam("id") String id) {
         Caller who = caller.get();
-        EnforcementRun reverted = service.revert(id);
+        EnforcementRun reverted = service.revert(id, who);
         AuditLog.run(who, "run.revert", id, false, reverted.outcome());
         for (Reverter.Step step : reverted.reverted()) {
             AuditLog.clusterBy(who, id, "cluster." + step.action(), step.target(), null, null, step.changeId(), null,
                     step.result() + (step.detail() == null ? "" : ": " + step.detail()));
         }
-        return reverted;
+        return "reverting".equals(reverted.outcome()) ? Response.accepted(reverted).build()
+                : Response.ok(reverted).build();
+    }
+
+    @POST
+    @Path("/{id}/release")
+    @Operation(summary = "Release a revert's holds", description = "Removes the meshwarden.io/hold annotations the "
+            + "run's revert put on the objects it reverted (only where they still name this run), so the run's "
+            + "policies change those objects again from the next run")
+    @APIResponse(responseCode = "200", description = "The run; revert.released says when")
+    @APIResponse(responseCode = "404", description = "No such run")
+    @APIResponse(responseCode = "409", description = "The run was not reverted, or its holds were already released")
+    public EnforcementRun release(@PathParam("id") String id) {
+        Caller who = caller.get();
+        EnforcementRun released = service.release(id, who);
+        AuditLog.run(who, "run.release", id, false, released.outcome());
+        return released;
     }
 }

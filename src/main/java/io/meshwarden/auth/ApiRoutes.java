@@ -106,6 +106,10 @@ public final class ApiRoutes {
         if (s.size() == 3 && m.equals("POST") && s.get(2).equals("revert")) {
             return new Access("update", null, true, "run.revert");
         }
+        if (s.size() == 3 && m.equals("POST") && s.get(2).equals("release")) {
+            // Lifting a hold lets the run's policies write those objects again: the same right as reverting.
+            return new Access("update", null, true, "run.release");
+        }
         return null;
     }
 

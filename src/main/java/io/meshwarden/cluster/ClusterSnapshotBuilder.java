@@ -168,7 +168,8 @@ public final class ClusterSnapshotBuilder {
                 case "PodDisruptionBudget":
                     return pdb(ns, name, apiVersion, meta, object);
                 case "ConfigMap":
-                    return meshConfig(ns, name, object);
+                    return HelmReleaseDecoder.isReleaseConfigMap(object) ? helmRelease(ns, name, object)
+                            : meshConfig(ns, name, object);
                 case "Secret":
                     return helmRelease(ns, name, object);
                 default:
@@ -382,8 +383,9 @@ public final class ClusterSnapshotBuilder {
         return new MeshConfig(ns, name, name.equals("istio") ? null : name.substring("istio-".length()), mesh);
     }
 
+    /** A release Secret, or a release ConfigMap ({@code HELM_DRIVER=configmap}); null for any other Secret. */
     private HelmRelease helmRelease(String ns, String name, JsonNode object) {
-        if (!HelmReleaseDecoder.isReleaseSecret(object)) {
+        if (!HelmReleaseDecoder.isReleaseSecret(object) && !HelmReleaseDecoder.isReleaseConfigMap(object)) {
             return null;
         }
         // Helm keeps up to ten revisions; the status label lets the superseded ones skip the gunzip.

@@ -24,7 +24,8 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * Reads Helm v3 release Secrets ({@code sh.helm.release.v1.<name>.v<revision>}). Helm stores
- * base64(gzip(JSON)) in {@code data.release}, and the Secret's {@code data} base64-encodes that again. Read-only:
+ * base64(gzip(JSON)) in {@code data.release}, and the Secret's {@code data} base64-encodes that again. Releases
+ * stored with {@code HELM_DRIVER=configmap} are ConfigMaps of the same name holding Helm's string as it is. Read-only:
  * Meshwarden never writes these.
  *
  * <p>The release JSON also holds the rendered manifest and every chart template, often megabytes; it is streamed and
@@ -56,6 +57,17 @@ public final class HelmReleaseDecoder {
         return secret != null && "Secret".equals(secret.path("kind").asText())
                 && SECRET_TYPE.equals(secret.path("type").asText())
                 && "helm".equals(secret.path("metadata").path("labels").path("owner").asText());
+    }
+
+    /**
+     * A release stored with {@code HELM_DRIVER=configmap}: a ConfigMap labelled {@code owner=helm} named
+     * {@code sh.helm.release.v1.<name>.v<revision>}, whose {@code data.release} is Helm's base64(gzip(JSON)) without
+     * the extra base64 layer of a Secret's data ({@link #decode} takes either).
+     */
+    public static boolean isReleaseConfigMap(JsonNode configMap) {
+        return configMap != null && "ConfigMap".equals(configMap.path("kind").asText())
+                && "helm".equals(configMap.path("metadata").path("labels").path("owner").asText())
+                && configMap.path("metadata").path("name").asText().startsWith("sh.helm.release.v1.");
     }
 
     /** Decodes a Secret object as returned by the API ({@code data.release} base64-encoded by the API). */

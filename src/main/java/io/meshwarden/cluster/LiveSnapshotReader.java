@@ -174,6 +174,10 @@ public final class LiveSnapshotReader {
                 r -> LiveApi.hasLabel(r, "owner", "helm")
                         && HelmReleaseDecoder.SECRET_TYPE.equals(r.getAdditionalProperties().get("type")))
                 .pagesOfAtMost(HELM_PAGE_SIZE));
+        // HELM_DRIVER=configmap keeps the same records in ConfigMaps of the same names and labels.
+        list.add(LiveApi.core("", "v1", "configmaps", "ConfigMap", true).selecting(HELM_RELEASE_SELECTOR, null,
+                r -> LiveApi.hasLabel(r, "owner", "helm") && LiveApi.name(r) != null
+                        && LiveApi.name(r).startsWith("sh.helm.release.v1.")).pagesOfAtMost(HELM_PAGE_SIZE));
         // Newest first: a cluster serving v1 also serves the older versions, so the first hit is the preferred one.
         list.add(LiveApi.optional("networking.istio.io", List.of("v1alpha3"), "envoyfilters", "EnvoyFilter", true));
         list.add(LiveApi.optional("networking.istio.io", List.of("v1", "v1beta1", "v1alpha3"), "gateways", "Gateway",

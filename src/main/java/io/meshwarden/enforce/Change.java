@@ -14,12 +14,14 @@ import java.util.Objects;
  * @param action       {@link #PATCH} (body is a JSON merge patch), {@link #CREATE} (body is the whole object) or
  *                     {@link #DELETE} (body is empty: the object goes only when it carries our managed-by label)
  * @param restartsPods applying it re-creates pods (a pod-template change)
- * @param policies     the ENFORCE policies that asked for it, sorted
+ * @param policies     the policies that asked for it, sorted
  * @param rules        the rule ids of the findings it fixes, sorted
  * @param reason       the findings' messages, for events and the audit trail
+ * @param wouldApply   an enforcing run would apply it (its policies are in enforce mode); false for the changes of
+ *                     audit-mode policies that a dry run previews
  */
 public record Change(String id, ResourceRef target, String action, JsonNode body, boolean restartsPods,
-        List<String> policies, List<String> rules, String reason) {
+        List<String> policies, List<String> rules, String reason, boolean wouldApply) {
     public static final String PATCH = "patch";
     public static final String CREATE = "create";
     public static final String DELETE = "delete";
@@ -37,5 +39,11 @@ public record Change(String id, ResourceRef target, String action, JsonNode body
         body = body.deepCopy();
         policies = List.copyOf(policies);
         rules = List.copyOf(rules);
+    }
+
+    /** A change an enforcing run applies. */
+    public Change(String id, ResourceRef target, String action, JsonNode body, boolean restartsPods,
+            List<String> policies, List<String> rules, String reason) {
+        this(id, target, action, body, restartsPods, policies, rules, reason, true);
     }
 }

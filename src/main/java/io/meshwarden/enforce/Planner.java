@@ -21,7 +21,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Turns the remedies of ENFORCE policies' findings into a {@link Plan}. Pure: no I/O; the same input gives the
+ * Turns the remedies of ENFORCE policies' findings (of every policy, for a preview) into a {@link Plan}. Pure: no I/O; the same input gives the
  * same plan.
  *
  * <p>The plan never holds a write Meshwarden must not make, whatever a rule proposes: replicas of a workload an HPA
@@ -47,24 +47,40 @@ public final class Planner {
         final ResourceRef target;
         final String action;
         final ObjectNode body;
+        final boolean wouldApply;
         final Set<String> policies = new TreeSet<>();
         final Set<String> rules = new TreeSet<>();
         final Set<String> reasons = new LinkedHashSet<>();
         boolean restartsPods;
 
-        Draft(ResourceRef target, String action, ObjectNode body) {
+        Draft(ResourceRef target, String action, ObjectNode body, boolean wouldApply) {
             this.target = target;
             this.action = action;
             this.body = body;
+            this.wouldApply = wouldApply;
         }
     }
 
-    private record Key(ResourceRef target, String action) {
+    /** Enforce-mode and audit-mode changes to one object stay apart: a preview must not merge them. */
+    private record Key(ResourceRef target, String action, boolean wouldApply) {
     }
 
+    /** The plan of an enforcing run: enforce-mode policies only, nothing on hold. */
     public static Plan plan(List<MeshPolicy> policies, EvaluationResult result, ClusterSnapshot snapshot) {
+        return plan(policies, result, snapshot, Map.of(), false);
+    }
+
+    /**
+     * @param holds   by {@link Hold#key}: a held policy's findings on the object are skipped with the hold's reason
+     * @param preview plan audit-mode policies too (a dry run), their changes marked {@code wouldApply=false}; the
+     *                changes of enforce-mode policies keep the ids an enforcing run gives them
+     */
+    public static Plan plan(List<MeshPolicy> policies, EvaluationResult result, ClusterSnapshot snapshot,
+            Map<String, Hold> holds, boolean preview) {
         Set<String> enforcing = new TreeSet<>();
+        Map<String, Long> generations = new HashMap<>();
         for (MeshPolicy p : policies) {
+            generations.put(p.name(), p.metadata().generation());
             if (p.spec().mode() == Mode.ENFORCE) {
                 enforcing.add(p.name());
             }
@@ -75,27 +91,45 @@ public final class Planner {
         Map<Key, Draft> drafts = new HashMap<>();
         List<Skipped> skipped = new ArrayList<>();
         for (Finding f : findings) {
-            if (enforcing.contains(f.policy())) {
-                add(f, snapshot, drafts, skipped);
+            boolean enforced = enforcing.contains(f.policy());
+            if (!enforced && !(preview && generations.containsKey(f.policy()))) {
+                continue;
             }
+            ResourceRef target = f.remedy() == null || f.remedy().target() == null ? f.resource() : f.remedy().target();
+            Hold hold = holds.get(Hold.key(target));
+            if (hold != null && hold.holds(f.policy(), generations.getOrDefault(f.policy(), 0L))) {
+                skipped.add(new Skipped(f.policy(), f.rule(), target, f.remedy() == null ? null : f.remedy().action(),
+                        hold.reason()));
+                continue;
+            }
+            add(f, snapshot, drafts, skipped, enforced);
         }
         dropWritesToDeleted(drafts, skipped);
         List<Draft> ordered = new ArrayList<>(drafts.values());
         ordered.sort(Comparator.comparing((Draft d) -> d.restartsPods).thenComparing(d -> d.target)
-                .thenComparing(d -> d.action));
-        List<Change> changes = new ArrayList<>();
+                .thenComparing(d -> d.action).thenComparing(d -> !d.wouldApply));
+        Map<Draft, String> ids = new HashMap<>();
         // Counted by the id's own prefix: two kinds of one name in different API groups must not share an id.
+        // Enforce-mode changes are numbered first, so a preview names them as the enforcing run will.
         Map<String, Integer> perTarget = new TreeMap<>();
+        for (boolean applying : new boolean[] {true, false}) {
+            for (Draft d : ordered) {
+                if (d.wouldApply == applying) {
+                    ids.put(d, id(d.target, perTarget.merge(id(d.target, 0), 1, Integer::sum)));
+                }
+            }
+        }
+        List<Change> changes = new ArrayList<>();
         for (Draft d : ordered) {
-            int n = perTarget.merge(id(d.target, 0), 1, Integer::sum);
-            changes.add(new Change(id(d.target, n), d.target, d.action, d.body, d.restartsPods,
-                    List.copyOf(d.policies), List.copyOf(d.rules), String.join("; ", d.reasons)));
+            changes.add(new Change(ids.get(d), d.target, d.action, d.body, d.restartsPods,
+                    List.copyOf(d.policies), List.copyOf(d.rules), String.join("; ", d.reasons), d.wouldApply));
         }
         skipped.sort(SKIPPED_ORDER);
         return new Plan(changes, skipped);
     }
 
-    private static void add(Finding f, ClusterSnapshot snapshot, Map<Key, Draft> drafts, List<Skipped> skipped) {
+    private static void add(Finding f, ClusterSnapshot snapshot, Map<Key, Draft> drafts, List<Skipped> skipped,
+            boolean enforced) {
         Remedy r = f.remedy();
         if (r == null) {
             skipped.add(new Skipped(f.policy(), f.rule(), f.resource(), null, "the rule proposes no remedy"));
@@ -144,10 +178,10 @@ public final class Planner {
                 }
             }
         }
-        Key key = new Key(target, action);
+        Key key = new Key(target, action, enforced);
         Draft d = drafts.get(key);
         if (d == null) {
-            d = new Draft(target, action, body);
+            d = new Draft(target, action, body, enforced);
             drafts.put(key, d);
         } else if (Remedy.CREATE.equals(action) || delete) {
             if (!MergePatch.same(d.body, body)) {
@@ -172,7 +206,7 @@ public final class Planner {
     /** An object the plan deletes gets no other write: a patch after the delete would find it gone. */
     private static void dropWritesToDeleted(Map<Key, Draft> drafts, List<Skipped> skipped) {
         drafts.values().removeIf(d -> {
-            if (Remedy.DELETE.equals(d.action) || !drafts.containsKey(new Key(d.target, Remedy.DELETE))) {
+            if (Remedy.DELETE.equals(d.action) || !drafts.containsKey(new Key(d.target, Remedy.DELETE, d.wouldApply))) {
                 return false;
             }
             for (String policy : d.policies) {

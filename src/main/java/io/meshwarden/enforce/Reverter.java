@@ -10,6 +10,7 @@ import io.meshwarden.enforce.ApplyResult.Status;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -53,7 +54,23 @@ public final class Reverter {
         this.clock = clock;
     }
 
+    /** Reverts every change at once, one after another, without holds; see {@link #prepare} for the budgeted way. */
     public List<Step> revert(ApplyResult applied) {
+        Prepared p = prepare(applied, null);
+        for (Change c : p.changes()) {
+            p.write(c);
+        }
+        return p.steps(null);
+    }
+
+    /**
+     * Checks that every field the run wrote still holds what it wrote (all or nothing: throws {@link Changed}
+     * otherwise) and returns the revert to carry out, one change at a time, e.g. through the rollout budget.
+     *
+     * @param hold null, or the hold to record on each reverted object (its target and onObject are filled in
+     *             per object; its policies narrowed to the change's)
+     */
+    public Prepared prepare(ApplyResult applied, Hold hold) {
         List<Outcome> written = applied.withStatus(Status.APPLIED);
         List<String> changed = new ArrayList<>();
         Map<Outcome, String> versions = new IdentityHashMap<>();
@@ -77,13 +94,78 @@ public final class Reverter {
         if (!changed.isEmpty()) {
             throw new Changed(changed);
         }
-        List<Step> steps = new ArrayList<>();
         // Reverse order: the last change made is the first undone.
-        for (int i = written.size() - 1; i >= 0; i--) {
-            Outcome o = written.get(i);
-            steps.add(revertOne(o, versions.getOrDefault(o, o.resourceVersion())));
+        List<Outcome> order = new ArrayList<>(written);
+        java.util.Collections.reverse(order);
+        return new Prepared(order, versions, hold);
+    }
+
+    /** A checked revert: its changes (the run's, last first) and how to revert each. */
+    public final class Prepared {
+        private final Map<String, Outcome> byId = new LinkedHashMap<>();
+        private final Map<Outcome, String> versions;
+        private final Hold hold;
+        private final Map<String, Step> steps = new LinkedHashMap<>();
+        private final List<Hold> holds = new ArrayList<>();
+
+        private Prepared(List<Outcome> order, Map<Outcome, String> versions, Hold hold) {
+            order.forEach(o -> byId.put(o.change().id(), o));
+            this.versions = versions;
+            this.hold = hold;
         }
-        return steps;
+
+        /** The run's applied changes, last first; pod-restarting ones keep that flag for the budget. */
+        public List<Change> changes() {
+            return byId.values().stream().map(Outcome::change).toList();
+        }
+
+        /** Reverts one change; APPLIED when reverted, UNCHANGED when the object is gone, FAILED otherwise. */
+        public Outcome write(Change c) {
+            Outcome o = byId.get(c.id());
+            Hold h = hold == null ? null : new Hold(c.target(), hold.runId(), hold.since(), narrowed(c),
+                    !Change.CREATE.equals(o.operation()));
+            Step step = revertOne(o, versions.getOrDefault(o, o.resourceVersion()), h);
+            steps.put(c.id(), step);
+            if (h != null && "reverted".equals(step.result())) {
+                holds.add(h);
+            }
+            Status status = "reverted".equals(step.result()) ? Status.APPLIED
+                    : "gone".equals(step.result()) ? Status.UNCHANGED : Status.FAILED;
+            return new Outcome(c, status, step.action(), null, null, null, 1, step.detail(), null);
+        }
+
+        private Map<String, Long> narrowed(Change c) {
+            Map<String, Long> out = new LinkedHashMap<>();
+            for (String p : c.policies()) {
+                out.put(p, hold.policies().getOrDefault(p, -1L));
+            }
+            return out;
+        }
+
+        /** The steps in revert order; changes never attempted (the budget halted) are "deferred". */
+        public List<Step> steps(RolloutResult result) {
+            List<Step> out = new ArrayList<>();
+            for (Outcome o : byId.values()) {
+                Change c = o.change();
+                Step s = steps.get(c.id());
+                String action = Change.CREATE.equals(o.operation()) ? "delete" : "patch";
+                RolloutOutcome r = result == null ? null : result.of(c.id());
+                if (s == null) {
+                    out.add(new Step(c.id(), c.target().toString(), action, "deferred",
+                            r == null ? null : r.detail()));
+                } else if (r != null && c.restartsPods() && "reverted".equals(s.result())) {
+                    out.add(new Step(s.changeId(), s.target(), s.action(), s.result(), r.detail()));
+                } else {
+                    out.add(s);
+                }
+            }
+            return out;
+        }
+
+        /** The holds recorded, one per reverted object. */
+        public List<Hold> holds() {
+            return List.copyOf(holds);
+        }
     }
 
     /** Whether every field the run wrote still holds what it wrote (metadata the server manages aside). */
@@ -127,11 +209,14 @@ public final class Reverter {
      * is read and checked again, and the patch retried while the run's fields still hold what it wrote. Null when
      * they no longer do.
      */
-    private GenericKubernetesResource patchWhileStillAsWritten(Outcome o, String expectedVersion) {
+    private GenericKubernetesResource patchWhileStillAsWritten(Outcome o, String expectedVersion, Hold hold) {
         String version = expectedVersion;
         for (int attempt = 1; ; attempt++) {
             ObjectNode patch = o.revertPatch().deepCopy();
             patch.withObject("/metadata").put("resourceVersion", version);
+            if (hold != null) {
+                hold.annotations().forEach(patch.withObject("/metadata").withObject("/annotations")::put);
+            }
             try {
                 return objects.resource(o.change().target()).patch(KubeObjects.mergePatch(), patch.toString());
             } catch (KubernetesClientException e) {
@@ -150,7 +235,7 @@ public final class Reverter {
         }
     }
 
-    private Step revertOne(Outcome o, String expectedVersion) {
+    private Step revertOne(Outcome o, String expectedVersion, Hold hold) {
         Change c = o.change();
         String target = c.target().toString();
         try {
@@ -167,7 +252,7 @@ public final class Reverter {
                         + ": deleted " + target + ", which it had created", c.id() + "/revert", clock);
                 return new Step(c.id(), target, "delete", "reverted", null);
             }
-            GenericKubernetesResource after = patchWhileStillAsWritten(o, expectedVersion);
+            GenericKubernetesResource after = patchWhileStillAsWritten(o, expectedVersion, hold);
             if (after == null) {
                 return new Step(c.id(), target, "patch", "failed", "a field the run wrote changed during the revert");
             }

@@ -109,16 +109,41 @@ public final class RolloutRunner {
         this.limiter = Objects.requireNonNull(limiter, "limiter");
     }
 
+    /** Writes one change: the applier for a run, the reverter for a revert. */
+    @FunctionalInterface
+    private interface Write {
+        Outcome write(Change c);
+    }
+
     /** @param dryRun judge every change as the applier's dry run does; write nothing, wait for nothing */
     public RolloutResult run(Plan plan, boolean dryRun) {
         List<Change> changes = plan.changes();
-        RolloutOutcome[] out = new RolloutOutcome[changes.size()];
         if (dryRun) {
+            RolloutOutcome[] out = new RolloutOutcome[changes.size()];
             for (int i = 0; i < out.length; i++) {
                 out[i] = RolloutOutcome.of(applyOne(changes.get(i), true));
             }
             return new RolloutResult(true, List.of(out), null);
         }
+        return execute(changes, c -> applyOne(c, false));
+    }
+
+    /**
+     * Carries out a checked revert through the same budget and halts as a run: objects whose revert restarts
+     * nothing first, then the pod-template reverts one workload at a time (by default), each watched until its
+     * rollout completed. An outcome APPLIED means reverted.
+     */
+    public RolloutResult revert(Reverter.Prepared revert) {
+        return execute(revert.changes(), c -> {
+            if (!mayWrite.getAsBoolean()) {
+                throw new Stop(RolloutHaltReason.LEADERSHIP_LOST, c, null, LEADERSHIP_LOST);
+            }
+            return revert.write(c);
+        });
+    }
+
+    private RolloutResult execute(List<Change> changes, Write write) {
+        RolloutOutcome[] out = new RolloutOutcome[changes.size()];
         RolloutHalt halt = null;
         try {
             // Plans put these first already; a plan built or edited elsewhere must not make them wait for a rollout.
@@ -131,11 +156,11 @@ public final class RolloutRunner {
                         halt = new RolloutHalt(RolloutHaltReason.INTERRUPTED, null, null, "interrupted", null);
                         break;
                     }
-                    out[i] = RolloutOutcome.of(applyOne(changes.get(i), false));
+                    out[i] = RolloutOutcome.of(write.write(changes.get(i)));
                 }
             }
             if (halt == null) {
-                halt = rollOut(changes, out);
+                halt = rollOut(changes, out, write);
             }
         } catch (Stop e) {
             if (e.outcome != null) {
@@ -205,7 +230,7 @@ public final class RolloutRunner {
     }
 
     /** Returns the halt, or null when every pod-restarting change was attempted. */
-    private RolloutHalt rollOut(List<Change> changes, RolloutOutcome[] out) {
+    private RolloutHalt rollOut(List<Change> changes, RolloutOutcome[] out, Write write) {
         LinkedList<Integer> pending = new LinkedList<>();
         for (int i = 0; i < changes.size(); i++) {
             if (changes.get(i).restartsPods()) {
@@ -223,7 +248,7 @@ public final class RolloutRunner {
                 }
                 it.remove();
                 try {
-                    Watch w = start(i, c, out);
+                    Watch w = start(i, c, out, write);
                     if (w != null) {
                         inFlight.add(w);
                     }
@@ -276,7 +301,7 @@ public final class RolloutRunner {
     }
 
     /** Applies one pod-restarting change; returns what to watch, or null when there is no rollout to wait for. */
-    private Watch start(int i, Change c, RolloutOutcome[] out) throws InterruptedException {
+    private Watch start(int i, Change c, RolloutOutcome[] out, Write write) throws InterruptedException {
         ResourceRef t = c.target();
         boolean tracked = RolloutReadiness.tracked(t);
         Baseline baseline = null;
@@ -292,7 +317,7 @@ public final class RolloutRunner {
             }
         }
         limiter.acquire();
-        Outcome o = applyOne(c, false);
+        Outcome o = write.write(c);
         if (o.status() != ApplyResult.Status.APPLIED) {
             out[i] = RolloutOutcome.of(o);
             return null;

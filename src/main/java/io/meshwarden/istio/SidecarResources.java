@@ -38,7 +38,7 @@ public record SidecarResources(String source, String path, HelmRef helm, String 
     public static final String DEFAULT_MEMORY = "128Mi";
     public static final String DEFAULT_CPU_LIMIT = "2000m";
     public static final String DEFAULT_MEMORY_LIMIT = "1024Mi";
-    private static final String DEFAULTS = "_internal_defaults_do_not_set.";
+    private static final String DEFAULTS = ValuesSource.CHART_DEFAULTS;
 
     /** Whether the pod is injected with the gateway template (a comma-separated list may name several). */
     public static boolean gatewayTemplate(Workload w) {

@@ -63,7 +63,20 @@ public record ValuesSource(Kind kind, ResourceRef ref, HelmRef helm, JsonNode va
 
     /** Where a Helm path lives in this source, for findings. */
     public String path(String helmPath) {
-        return kind == Kind.HELM ? helmPath : "spec.values." + helmPath;
+        String shown = userFacing(helmPath);
+        return kind == Kind.HELM ? shown : "spec.values." + shown;
+    }
+
+    /** Where the charts (1.24+) keep their own defaults; a key read from there is shown as the key users set. */
+    public static final String CHART_DEFAULTS = "_internal_defaults_do_not_set.";
+
+    /**
+     * The key a user sets for a values path: {@code _internal_defaults_do_not_set.autoscaleMin} is the chart's
+     * default of {@code autoscaleMin} (the chart copies its defaults from there), never a key to set.
+     */
+    public static String userFacing(String helmPath) {
+        return helmPath != null && helmPath.startsWith(CHART_DEFAULTS) ? helmPath.substring(CHART_DEFAULTS.length())
+                : helmPath;
     }
 
     @Override

@@ -129,6 +129,11 @@ public class AuditJob {
         }
     }
 
+    /** The policies served now (store and GitOps), with their generations. */
+    public List<MeshPolicy> policies() {
+        return catalog.list().stream().map(PolicyCatalog.Entry::policy).toList();
+    }
+
     /** Reads the cluster, evaluates every policy and publishes the report. */
     public LiveEvaluation evaluateLive() {
         if (!clusterEnabled()) {
@@ -138,7 +143,7 @@ public class AuditJob {
             LiveSnapshotReader reader = new LiveSnapshotReader(client.get(), config.cluster().pageSize(),
                     config.cluster().istioNamespace(), retry);
             LiveSnapshotReader.Result read = reader.readWithDiagnostics();
-            List<MeshPolicy> policies = catalog.list().stream().map(PolicyCatalog.Entry::policy).toList();
+            List<MeshPolicy> policies = policies();
             EvaluationResult result = PolicyTypes.EVALUATOR.evaluate(policies, read.snapshot());
             List<String> notes = new ArrayList<>();
             read.skippedApis().forEach(a -> notes.add("skipped (not installed): " + a));

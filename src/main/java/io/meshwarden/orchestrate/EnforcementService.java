@@ -9,6 +9,8 @@ import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.cluster.RetryConfig;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.enforce.EnforcementRun;
+import io.meshwarden.enforce.Hold;
+import io.meshwarden.enforce.HoldStore;
 import io.meshwarden.enforce.Plan;
 import io.meshwarden.enforce.Planner;
 import io.meshwarden.enforce.Reverter;
@@ -27,8 +29,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
@@ -40,7 +45,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Enforcement runs: read the cluster, evaluate, plan, and (unless a dry run) apply. Policies in audit mode only
- * ever plan: the planner takes changes from enforce-mode policies alone.
+ * ever plan: an enforcing run takes changes from enforce-mode policies alone, a dry run previews every policy's
+ * changes, marking which an enforcing run would apply. Objects a revert put on hold are skipped by both.
  */
 @ApplicationScoped
 public class EnforcementService {
@@ -116,9 +122,8 @@ public class EnforcementService {
         Plan plan = null;
         try {
             AuditJob.LiveEvaluation live = audits.evaluateLive();
-            plan = ownersAllowed(Planner.plan(live.policies(), live.result(), live.snapshot()),
-                    config.helm().patchOwners());
-            if (dryRun || plan.isEmpty()) {
+            plan = ownersAllowed(planWithHolds(live, dryRun), config.helm().patchOwners());
+            if (dryRun || plan.changes().isEmpty()) {
                 return finish(id, trigger, startedBy, dryRun, started, plan, runner().run(plan, dryRun));
             }
             EnforcementRun running = new EnforcementRun(id, trigger, startedBy.user(), false, started, null,
@@ -145,6 +150,27 @@ public class EnforcementService {
                 busy.set(false);
             }
         }
+    }
+
+    /**
+     * Plans once, reads the holds of the objects the plan would write (annotations; holds on objects a revert
+     * deleted are in the runs' revert records) and plans again without the held policies' changes on them.
+     */
+    private Plan planWithHolds(AuditJob.LiveEvaluation live, boolean preview) {
+        Plan draft = Planner.plan(live.policies(), live.result(), live.snapshot(), Map.of(), preview);
+        if (draft.changes().isEmpty()) {
+            return draft;
+        }
+        Map<String, Hold> holds = new HashMap<>();
+        for (EnforcementRun r : runs()) {
+            if (r.revert() != null && r.revert().released() == null) {
+                r.revert().holds().stream().filter(h -> !h.onObject()).forEach(h -> holds.put(Hold.key(h.target()), h));
+            }
+        }
+        List<ResourceRef> targets = draft.changes().stream().map(Change::target)
+                .filter(t -> !holds.containsKey(Hold.key(t))).toList();
+        holds.putAll(new HoldStore(client.get()).read(targets));
+        return holds.isEmpty() ? draft : Planner.plan(live.policies(), live.result(), live.snapshot(), holds, preview);
     }
 
     private RolloutRunner runner() {
@@ -180,8 +206,10 @@ public class EnforcementService {
         boolean failed = !result.withStatus(RolloutOutcome.Status.FAILED).isEmpty();
         // Stopped by the API server rather than by a rollout: the next run resumes from the cluster's state.
         boolean incomplete = result.halted() && result.halt().reason() == RolloutHaltReason.API_UNAVAILABLE;
-        return dryRun ? "planned" : plan.isEmpty() ? "nothing-to-do" : incomplete ? "incomplete"
-                : result.halted() ? "halted" : failed ? "partial" : "applied";
+        boolean wroteNothing = result.outcomes().stream().allMatch(o -> o.status() == RolloutOutcome.Status.UNCHANGED
+                || o.status() == RolloutOutcome.Status.SKIPPED);
+        return dryRun ? "planned" : plan.changes().isEmpty() || (wroteNothing && !result.halted()) ? "nothing-to-do"
+                : incomplete ? "incomplete" : result.halted() ? "halted" : failed ? "partial" : "applied";
     }
 
     private EnforcementRun fail(String id, String trigger, Caller startedBy, boolean dryRun, Instant started,
@@ -258,7 +286,8 @@ public class EnforcementService {
             }
         }
         if (run.plan() != null && !run.dryRun()) {
-            changes("deferred").increment(run.plan().skipped().size());
+            // Skipped by the planner (no safe remedy, a hold, Helm values): not attempted later, so not deferred.
+            changes("skipped").increment(run.plan().skipped().size());
         }
         LOG.infof("enforcement %s (%s%s): %s", run.id(), run.trigger(), run.dryRun() ? ", dry run" : "",
                 run.summary());
@@ -279,13 +308,18 @@ public class EnforcementService {
         return runs().stream().filter(r -> r.id().equals(id)).findFirst();
     }
 
-    /** Restores what a run applied; 409 when any of its objects changed since (nothing is reverted then). */
-    public EnforcementRun revert(String id) {
+    /**
+     * Restores what a run applied; 409 when any of its objects changed since (nothing is reverted then). The
+     * reverted objects are put on hold for the run's policies. The revert goes through the rollout budget: without
+     * pod-restarting changes it is done when this returns; with some it rolls out in the background (outcome
+     * {@code reverting}) one workload at a time, and halts like a run.
+     */
+    public EnforcementRun revert(String id, Caller by) {
         EnforcementRun run = get(id).orElseThrow(() -> Refusal.notFound("no run '" + id + "'"));
         if (run.dryRun() || run.applyResult().applied().isEmpty()) {
             throw Refusal.conflict("run '" + id + "' applied nothing to revert");
         }
-        if (!run.reverted().isEmpty()) {
+        if (!run.reverted().isEmpty() || run.revert() != null) {
             throw Refusal.conflict("run '" + id + "' was already reverted");
         }
         if (!leadership.mayEnforce()) {
@@ -294,17 +328,85 @@ public class EnforcementService {
         if (!busy.compareAndSet(false, true)) {
             throw Refusal.conflict("an enforcement run is in progress");
         }
+        boolean background = false;
         try {
-            List<Reverter.Step> steps = new Reverter(client.get(), Clock.systemUTC()).revert(run.applyResult());
-            EnforcementRun reverted = run.withRevert(steps);
-            synchronized (runs) {
-                runs.replaceAll(r -> r.id().equals(id) ? reverted : r);
+            Instant started = Instant.now();
+            Map<String, Long> generations = new HashMap<>();
+            audits.policies().forEach(p -> generations.put(p.name(), p.metadata().generation()));
+            Reverter.Prepared prepared = new Reverter(client.get(), Clock.systemUTC()).prepare(run.applyResult(),
+                    new Hold(null, id, started.truncatedTo(ChronoUnit.SECONDS), generations, true));
+            if (prepared.changes().stream().noneMatch(Change::restartsPods)) {
+                return finishRevert(id, by, started, prepared, runner().revert(prepared));
             }
-            return reverted;
+            EnforcementRun reverting = run.withRevert("reverting", List.of(),
+                    new EnforcementRun.Revert(by.user(), started, null, null, List.of(), null, null));
+            replace(reverting);
+            worker.submit(() -> {
+                try (AuditLog.Scope audit = AuditLog.attribute(by, id)) {
+                    finishRevert(id, by, started, prepared, runner().revert(prepared));
+                } catch (RuntimeException e) {
+                    LOG.errorf("revert of %s failed: %s", id, e.getMessage());
+                    finishRevert(id, by, started, prepared, null);
+                } finally {
+                    busy.set(false);
+                }
+            });
+            background = true;
+            return reverting;
         } catch (Reverter.Changed e) {
             throw Refusal.conflict(e.getMessage());
         } finally {
-            busy.set(false);
+            if (!background) {
+                busy.set(false);
+            }
+        }
+    }
+
+    private EnforcementRun finishRevert(String id, Caller by, Instant started, Reverter.Prepared prepared,
+            RolloutResult result) {
+        List<Reverter.Step> steps = prepared.steps(result);
+        boolean complete = steps.stream().allMatch(s -> "reverted".equals(s.result()) || "gone".equals(s.result()));
+        EnforcementRun.Revert record = new EnforcementRun.Revert(by.user(), started, Instant.now(),
+                result == null ? null : result.halt(), prepared.holds(), null, null);
+        EnforcementRun reverted = get(id).orElseThrow().withRevert(complete ? "reverted" : "revert-incomplete", steps,
+                record);
+        replace(reverted);
+        if (result != null && result.halted()) {
+            Counter.builder("meshwarden.enforce.rollout.halts").tag("reason", result.halt().reason().name())
+                    .description("Rollouts halted, by reason").register(registry).increment();
+        }
+        return reverted;
+    }
+
+    /** Lifts the holds a run's revert placed: its policies may change those objects again from the next run. */
+    public EnforcementRun release(String id, Caller by) {
+        EnforcementRun run = get(id).orElseThrow(() -> Refusal.notFound("no run '" + id + "'"));
+        if (run.revert() == null || run.revert().finishedAt() == null) {
+            throw Refusal.conflict("run '" + id + "' has no finished revert, so nothing on hold");
+        }
+        if (run.revert().released() != null) {
+            throw Refusal.conflict("the holds of run '" + id + "' were already released");
+        }
+        if (!leadership.mayEnforce()) {
+            throw Refusal.conflict("this replica does not enforce: " + leadership.describe());
+        }
+        HoldStore store = new HoldStore(client.get());
+        for (Hold h : run.revert().holds()) {
+            if (h.onObject()) {
+                String result = store.release(h);
+                AuditLog.clusterBy(by, id, "cluster.release", h.target().toString(), null, null, null,
+                        List.copyOf(h.policies().keySet()), result);
+            }
+        }
+        EnforcementRun released = run.withRevert(run.outcome(), run.reverted(),
+                run.revert().releasedBy(by.user(), Instant.now()));
+        replace(released);
+        return released;
+    }
+
+    private void replace(EnforcementRun run) {
+        synchronized (runs) {
+            runs.replaceAll(r -> r.id().equals(run.id()) ? run : r);
         }
     }
 

@@ -57,6 +57,7 @@ public final class PolicySchema {
         ArrayNode cols = v.putArray("additionalPrinterColumns");
         column(cols, "Type", "string", ".spec.type");
         column(cols, "Mode", "string", ".spec.mode");
+        column(cols, "Valid", "string", ".status.conditions[?(@.type==\"Valid\")].status");
         column(cols, "Findings", "integer", ".status.findings");
         column(cols, "Age", "date", ".metadata.creationTimestamp");
         ObjectNode root = v.putObject("schema").putObject("openAPIV3Schema");

@@ -1,6 +1,7 @@
 package io.meshwarden.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -91,11 +92,13 @@ public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
             @Override
             public void onAdd(GenericKubernetesResource r) {
                 observe(r);
+                recordInvalid(r);
             }
 
             @Override
             public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource r) {
                 observe(r);
+                recordInvalid(r);
             }
 
             @Override
@@ -256,28 +259,54 @@ public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
             long generation = h.policy().metadata().generation();
             int findings = e.getValue();
             JsonNode old = h.status() == null ? JsonNodeFactory.instance.objectNode() : h.status();
-            if (old.path("findings").asInt(-1) == findings && old.path("observedGeneration").asLong(-1) == generation) {
+            if (old.path("findings").asInt(-1) == findings && old.path("observedGeneration").asLong(-1) == generation
+                    && "True".equals(PolicyStatus.condition(old, PolicyStatus.VALID).path("status").asText())) {
                 continue;
             }
-            ObjectNode status = PolicyStatus.of(findings, generation, old, at);
-            // A replace of the status subresource, not a merge patch: conditions is a list, and the version
-            // precondition makes a status computed for an older spec fail instead of landing (the next audit
-            // writes it for the new one).
-            GenericKubernetesResource body = new GenericKubernetesResource();
-            body.setApiVersion(MeshPolicy.API_VERSION);
-            body.setKind(MeshPolicy.KIND);
-            body.setMetadata(new ObjectMeta());
-            body.getMetadata().setName(e.getKey());
-            body.getMetadata().setResourceVersion(h.policy().metadata().resourceVersion());
-            body.setAdditionalProperty("status", client.getKubernetesSerialization().convertValue(status, Map.class));
-            try {
-                observe(writes().resource(body).updateStatus());
-            } catch (KubernetesClientException ex) {
-                if (ex.getCode() == 409) {
-                    LOG.debugf("status of MeshPolicy %s not written: it changed meanwhile", e.getKey());
-                } else {
-                    LOG.warnf("status of MeshPolicy %s not written: %s", e.getKey(), ex.getMessage());
-                }
+            writeStatus(e.getKey(), h.policy().metadata().resourceVersion(),
+                    PolicyStatus.of(findings, generation, old, at));
+        }
+    }
+
+    /**
+     * A resource the CRD let through but the service's validation refuses gets {@code Valid=False} with the field
+     * path and message, so kubectl, Argo CD and Flux show why it is not enforced; written only when it changes.
+     */
+    private void recordInvalid(GenericKubernetesResource r) {
+        Held h = held.get(r.getMetadata().getName());
+        if (h == null || h.error() == null || h.rv() != rv(r)) {
+            return;
+        }
+        long generation = r.getMetadata().getGeneration() == null ? 1 : r.getMetadata().getGeneration();
+        JsonNode old = h.status() == null ? JsonNodeFactory.instance.objectNode() : h.status();
+        JsonNode valid = PolicyStatus.condition(old, PolicyStatus.VALID);
+        if ("False".equals(valid.path("status").asText()) && h.error().equals(valid.path("message").asText())
+                && old.path("observedGeneration").asLong(-1) == generation) {
+            return;
+        }
+        writeStatus(r.getMetadata().getName(), r.getMetadata().getResourceVersion(),
+                PolicyStatus.invalid(h.error(), generation, old, Instant.now()));
+    }
+
+    /**
+     * A replace of the status subresource, not a merge patch: conditions is a list, and the version precondition
+     * makes a status computed for an older spec fail instead of landing (the next audit or event writes it anew).
+     */
+    private void writeStatus(String name, String resourceVersion, ObjectNode status) {
+        GenericKubernetesResource body = new GenericKubernetesResource();
+        body.setApiVersion(MeshPolicy.API_VERSION);
+        body.setKind(MeshPolicy.KIND);
+        body.setMetadata(new ObjectMeta());
+        body.getMetadata().setName(name);
+        body.getMetadata().setResourceVersion(resourceVersion);
+        body.setAdditionalProperty("status", client.getKubernetesSerialization().convertValue(status, Map.class));
+        try {
+            observe(writes().resource(body).updateStatus());
+        } catch (KubernetesClientException ex) {
+            if (ex.getCode() == 409) {
+                LOG.debugf("status of MeshPolicy %s not written: it changed meanwhile", name);
+            } else {
+                LOG.warnf("status of MeshPolicy %s not written: %s", name, ex.getMessage());
             }
         }
     }
@@ -391,8 +420,14 @@ public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
         return out;
     }
 
-    /** Status documents as the CRD declares them. */
+    /**
+     * Status documents as the CRD declares them: {@code Compliant} (the last audit's findings) and {@code Valid}
+     * (whether the service accepts the resource as a policy).
+     */
     static final class PolicyStatus {
+        static final String COMPLIANT = "Compliant";
+        static final String VALID = "Valid";
+
         private PolicyStatus() {
         }
 
@@ -400,23 +435,51 @@ public final class KubernetesPolicyStore implements PolicyStore, AutoCloseable {
             ObjectNode s = JsonNodeFactory.instance.objectNode();
             s.put("findings", findings);
             s.put("observedGeneration", generation);
-            String compliant = findings == 0 ? "True" : "False";
-            String since = at.truncatedTo(ChronoUnit.SECONDS).toString();
-            for (JsonNode c : old.path("conditions")) {
-                if ("Compliant".equals(c.path("type").asText()) && compliant.equals(c.path("status").asText())
-                        && c.hasNonNull("lastTransitionTime")) {
-                    since = c.get("lastTransitionTime").asText();
+            ArrayNode conditions = s.putArray("conditions");
+            conditions.add(condition(old, COMPLIANT, findings == 0 ? "True" : "False",
+                    findings == 0 ? "NoFindings" : "FindingsPresent", findings == 0 ? "the last audit found nothing"
+                            : "the last audit found " + findings + (findings == 1 ? " finding" : " findings"),
+                    generation, at));
+            conditions.add(condition(old, VALID, "True", "Accepted", "the policy passed the service's validation",
+                    generation, at));
+            return s;
+        }
+
+        /** Not evaluated (so no findings), with why it is not a valid policy. */
+        static ObjectNode invalid(String error, long generation, JsonNode old, Instant at) {
+            ObjectNode s = JsonNodeFactory.instance.objectNode();
+            s.put("observedGeneration", generation);
+            ArrayNode conditions = s.putArray("conditions");
+            conditions.add(condition(old, COMPLIANT, "Unknown", "NotEvaluated",
+                    "not evaluated: the policy is not valid (see the Valid condition)", generation, at));
+            conditions.add(condition(old, VALID, "False", "InvalidPolicy", error, generation, at));
+            return s;
+        }
+
+        /** The condition of this type in a status, or a missing node. */
+        static JsonNode condition(JsonNode status, String type) {
+            for (JsonNode c : status.path("conditions")) {
+                if (type.equals(c.path("type").asText())) {
+                    return c;
                 }
             }
-            ObjectNode c = s.putArray("conditions").addObject();
-            c.put("type", "Compliant");
-            c.put("status", compliant);
-            c.put("reason", findings == 0 ? "NoFindings" : "FindingsPresent");
-            c.put("message", findings == 0 ? "the last audit found nothing"
-                    : "the last audit found " + findings + (findings == 1 ? " finding" : " findings"));
+            return JsonNodeFactory.instance.missingNode();
+        }
+
+        /** lastTransitionTime moves only when the condition's status flips. */
+        private static ObjectNode condition(JsonNode old, String type, String status, String reason, String message,
+                long generation, Instant at) {
+            JsonNode before = condition(old, type);
+            String since = status.equals(before.path("status").asText()) && before.hasNonNull("lastTransitionTime")
+                    ? before.get("lastTransitionTime").asText() : at.truncatedTo(ChronoUnit.SECONDS).toString();
+            ObjectNode c = JsonNodeFactory.instance.objectNode();
+            c.put("type", type);
+            c.put("status", status);
+            c.put("reason", reason);
+            c.put("message", message);
             c.put("lastTransitionTime", since);
             c.put("observedGeneration", generation);
-            return s;
+            return c;
         }
     }
 }

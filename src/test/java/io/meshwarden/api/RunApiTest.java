@@ -5,9 +5,11 @@ import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.endsWith;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -108,7 +110,10 @@ class RunApiTest {
         dry.then().statusCode(201).header("Location", containsString("/api/v1/runs/"))
                 .body("dryRun", equalTo(true)).body("outcome", equalTo("planned"))
                 .body("plan.changes.target.kind", hasItems("CronJob", "Deployment"))
-                .body("outcomes.status", hasItem("WOULD_APPLY"));
+                .body("outcomes.status", hasItem("WOULD_APPLY"))
+                .body("plan.changes.wouldApply", everyItem(equalTo(true)));
+        given().get("/api/v1/runs").then().statusCode(200).body("find { it.id == '" + dry.path("id") + "' }.applied",
+                equalTo(0)).body("find { it.id == '" + dry.path("id") + "' }.planned", equalTo(2));
         // Pod-restarting changes come after those that restart nothing.
         List<Boolean> restarts = dry.path("plan.changes.restartsPods");
         assertEquals(restarts.stream().sorted().toList(), restarts);
@@ -131,7 +136,7 @@ class RunApiTest {
         assertEquals("runs-sizing", web.getMetadata().getAnnotations().get("meshwarden.io/applied-by"));
 
         // Compliant now: the next run has nothing to do.
-        given().post("/api/v1/runs").then().statusCode(201).body("outcome", equalTo("nothing-to-do"))
+        given().post("/api/v1/runs").then().statusCode(200).body("outcome", equalTo("nothing-to-do"))
                 .body("plan.changes.size()", equalTo(0));
         given().get("/api/v1/runs").then().statusCode(200).body("id", hasItems(runId, dry.path("id")));
         given().get("/api/v1/runs/" + runId).then().statusCode(200).body("outcomes.apply.revertPatch",
@@ -151,14 +156,39 @@ class RunApiTest {
             c.getSpec().setSchedule("0 4 * * *");
             return c;
         });
-        given().post("/api/v1/runs/" + runId + "/revert").then().statusCode(200).body("outcome", equalTo("reverted"))
-                .body("reverted.result", hasItem("reverted"));
+        // The Deployment's revert restarts pods: it goes through the rollout budget, in the background.
+        given().post("/api/v1/runs/" + runId + "/revert").then().statusCode(202).body("outcome", equalTo("reverting"));
+        awaitFinished(runId).then().body("outcome", equalTo("reverted"))
+                .body("reverted.result", everyItem(equalTo("reverted")))
+                .body("revert.halt.reason", equalTo("DEADLINE_EXCEEDED"))
+                .body("revert.holds.runId", everyItem(equalTo(runId)))
+                .body("revert.holds.target.kind", hasItems("CronJob", "Deployment"));
         assertNotEquals("false", cronJobLabel(k), "the label is gone again");
         assertEquals("0 4 * * *", k.batch().v1().cronjobs().inNamespace("runs-batch").withName("nightly").get()
                 .getSpec().getSchedule(), "the other change is kept");
         assertEquals(null, k.apps().deployments().inNamespace("runs-apps").withName("web").get().getSpec()
                 .getTemplate().getMetadata().getAnnotations().get("sidecar.istio.io/proxyCPU"));
         given().post("/api/v1/runs/" + runId + "/revert").then().statusCode(409);
+
+        // The revert sticks: the reverted objects are on hold for the run's policies, in dry runs too.
+        assertEquals("runs-jobs", k.batch().v1().cronjobs().inNamespace("runs-batch").withName("nightly").get()
+                .getMetadata().getAnnotations().get("meshwarden.io/hold"));
+        assertEquals(runId, k.apps().deployments().inNamespace("runs-apps").withName("web").get().getMetadata()
+                .getAnnotations().get("meshwarden.io/hold-run"));
+        given().post("/api/v1/runs?dryRun=true").then().statusCode(201).body("plan.changes.size()", equalTo(0))
+                .body("plan.skipped.reason", everyItem(startsWith("on hold since revert of run " + runId)));
+        given().post("/api/v1/runs").then().statusCode(200).body("outcome", equalTo("nothing-to-do"))
+                .body("plan.skipped.size()", equalTo(2));
+        assertNotEquals("false", cronJobLabel(k), "held: not re-applied");
+        metrics = given().get("/q/metrics").asString();
+        assertTrue(metrics.contains("meshwarden_enforce_changes_total{result=\"skipped\"}"), metrics);
+
+        // Released: the run's policies change those objects again.
+        given().post("/api/v1/runs/" + runId + "/release").then().statusCode(200)
+                .body("revert.releasedBy", notNullValue());
+        given().post("/api/v1/runs/" + runId + "/release").then().statusCode(409);
+        assertEquals(null, k.batch().v1().cronjobs().inNamespace("runs-batch").withName("nightly").get()
+                .getMetadata().getAnnotations().get("meshwarden.io/hold"));
 
         // A run is not reverted when a field it wrote changed since: that would overwrite someone's newer change.
         // Other fields changing (here the schedule) do not matter: the revert only restores what the run wrote.
@@ -173,6 +203,42 @@ class RunApiTest {
         given().post("/api/v1/runs/" + second + "/revert").then().statusCode(409)
                 .body("detail", containsString("CronJob"));
         assertEquals("maybe", cronJobLabel(k), "nothing was reverted");
+    }
+
+    @Test
+    void aDryRunPreviewsAuditModePoliciesWhichAnEnforcingRunLeavesAlone() {
+        KubernetesClient k = server.getClient();
+        k.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("runs-preview")
+                .addToLabels("istio-injection", "enabled").endMetadata().build()).create();
+        k.apps().deployments().inNamespace("runs-preview").resource(new DeploymentBuilder().withNewMetadata()
+                .withName("shop").withNamespace("runs-preview").endMetadata().withNewSpec().withReplicas(1)
+                .withNewSelector().addToMatchLabels("app", "shop").endSelector().withNewTemplate().withNewMetadata()
+                .addToLabels("app", "shop").endMetadata().withNewSpec().addNewContainer().withName("shop")
+                .withImage("shop").endContainer().endSpec().endTemplate().endSpec().build()).create();
+        given().contentType("application/yaml").body("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: preview-sizing}
+                spec:
+                  type: ProxySizing
+                  mode: audit
+                  target: {namespaces: {include: [runs-preview]}}
+                  parameters: {requests: {cpu: 50m, memory: 96Mi}, limits: {cpu: "1", memory: 512Mi}}
+                """).post("/api/v1/policies").then().statusCode(201);
+        try {
+            String id = given().post("/api/v1/runs?dryRun=true").then().statusCode(201).extract().path("id");
+            given().get("/api/v1/runs/" + id).then().statusCode(200)
+                    .body("plan.changes.find { it.target.name == 'shop' }.wouldApply", equalTo(false))
+                    .body("plan.changes.find { it.target.name == 'shop' }.policies", hasItem("preview-sizing"));
+            Response run = given().post("/api/v1/runs");
+            List<String> names = run.path("plan.changes.target.name");
+            assertTrue(!names.contains("shop"), "an enforcing run applies no audit-mode change: " + names);
+            if (run.statusCode() == 202) {
+                awaitFinished(run.path("id"));
+            }
+        } finally {
+            given().delete("/api/v1/policies/preview-sizing").then().statusCode(204);
+        }
     }
 
     @Test

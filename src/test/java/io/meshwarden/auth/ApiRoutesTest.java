@@ -35,6 +35,7 @@ class ApiRoutesTest {
         check(a("GET", "/api/v1/runs"), "list", null, false, "run.list");
         check(a("GET", "/api/v1/runs/run-1-1"), "get", null, false, "run.get");
         check(a("POST", "/api/v1/runs/run-1-1/revert"), "update", null, true, "run.revert");
+        check(a("POST", "/api/v1/runs/run-1-1/release"), "update", null, true, "run.release");
         check(a("GET", "/api/v1/helm/istio-system/istiod/overlay"), "get", null, false, "helm.overlay");
         check(a("GET", "api/v1/policies/"), "list", null, false, "policy.list");
     }

@@ -103,12 +103,14 @@ class AuditCommandTest {
     @Test
     void failOnThreshold() throws Exception {
         Path policies = Files.createDirectories(tmp.resolve("policies"));
-        Files.copy(Path.of(POLICIES, "ingress.yaml"), policies.resolve("ingress.yaml"));
-        // ingress.yaml: strip-envoy-headers (danger, violated) and trace-sampling (warning, violated).
+        for (String f : List.of("strip-envoy-headers.yaml", "trace-sampling.yaml")) {
+            Files.copy(Path.of(POLICIES, f), policies.resolve(f));
+        }
+        // strip-envoy-headers (danger, violated) and trace-sampling (warning, violated).
         assertEquals(AuditCommand.FINDINGS, audit("--snapshot", SNAPSHOT, "--policies", policies.toString(),
                 "--fail-on", "danger").code());
-        Files.writeString(policies.resolve("ingress.yaml"), Files.readString(Path.of(POLICIES, "ingress.yaml"))
-                .replace("severity: danger", "severity: warning"));
+        Files.writeString(policies.resolve("strip-envoy-headers.yaml"), Files.readString(Path.of(POLICIES,
+                "strip-envoy-headers.yaml")).replace("severity: danger", "severity: warning"));
         assertEquals(AuditCommand.OK, audit("--snapshot", SNAPSHOT, "--policies", policies.toString(), "--fail-on",
                 "danger").code(), "only warnings: below the danger threshold");
         assertEquals(AuditCommand.FINDINGS, audit("--snapshot", SNAPSHOT, "--policies", policies.toString(),

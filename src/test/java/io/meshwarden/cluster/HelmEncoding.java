@@ -41,4 +41,9 @@ public final class HelmEncoding {
     public static String secretData(JsonNode release) {
         return secretData(release, true);
     }
+
+    /** {@code data.release} of a ConfigMap ({@code HELM_DRIVER=configmap}): Helm's base64(gzip(json)) as it is. */
+    public static String configMapData(JsonNode release) {
+        return new String(Base64.getDecoder().decode(secretData(release, true)), StandardCharsets.US_ASCII);
+    }
 }

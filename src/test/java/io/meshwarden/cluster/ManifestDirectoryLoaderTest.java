@@ -249,6 +249,25 @@ class ManifestDirectoryLoaderTest {
     }
 
     @Test
+    void readsAReleaseStoredInAConfigMap() throws IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode release = new com.fasterxml.jackson.databind.ObjectMapper()
+                .createObjectNode().put("name", "gw").put("namespace", "ingress").put("version", 3);
+        release.putObject("info").put("status", "deployed");
+        release.putObject("chart").putObject("metadata").put("name", "gateway").put("version", "1.30.3");
+        release.putObject("config").put("replicaCount", 2);
+        Files.writeString(tmp.resolve("release.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+                + "  name: sh.helm.release.v1.gw.v3\n  namespace: ingress\n"
+                + "  labels: {owner: helm, name: gw, status: deployed, version: '3'}\n"
+                + "data:\n  release: " + HelmEncoding.configMapData(release) + "\n");
+
+        HelmRelease gw = new ManifestDirectoryLoader().load(tmp).helmRelease("ingress", "gw").orElseThrow();
+
+        assertEquals(3, gw.revision());
+        assertEquals("gateway", gw.chartName());
+        assertEquals(2, gw.value("/replicaCount").intValue());
+    }
+
+    @Test
     void missingRootIsReported() {
         Path missing = tmp.resolve("nothing-here");
         ManifestLoadException e = assertThrows(ManifestLoadException.class,

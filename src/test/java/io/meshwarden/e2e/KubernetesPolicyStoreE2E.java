@@ -126,6 +126,24 @@ class KubernetesPolicyStoreE2E {
                 .orElseThrow();
         assertTrue(error.reason().contains("/spec/parameters/limits/cpu"), error::reason);
         assertTrue(store.get(name).isEmpty());
+        // kubectl, Argo CD and Flux see it too: Valid=False with the field path and message.
+        ControlPlane.await("Valid=False on " + name, () -> "False".equals(validCondition("limits").get("status")));
+        Map<String, Object> valid = validCondition("limits");
+        assertEquals("InvalidPolicy", valid.get("reason"));
+        assertTrue(String.valueOf(valid.get("message")).contains("/spec/parameters/limits/cpu"), valid::toString);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> validCondition(String base) {
+        Object conditions = resource(base).get("status", "conditions");
+        if (conditions instanceof List<?> list) {
+            for (Object c : list) {
+                if ("Valid".equals(((Map<String, Object>) c).get("type"))) {
+                    return (Map<String, Object>) c;
+                }
+            }
+        }
+        return Map.of();
     }
 
     @Test

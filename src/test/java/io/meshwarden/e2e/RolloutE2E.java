@@ -13,13 +13,17 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.cluster.LiveSnapshotReader;
+import io.meshwarden.enforce.ApplyResult;
 import io.meshwarden.enforce.Change;
+import io.meshwarden.enforce.Hold;
+import io.meshwarden.enforce.HoldStore;
 import io.meshwarden.enforce.Plan;
 import io.meshwarden.enforce.Planner;
 import io.meshwarden.enforce.RolloutConfig;
 import io.meshwarden.enforce.RolloutHaltReason;
 import io.meshwarden.enforce.RolloutOutcome;
 import io.meshwarden.enforce.RolloutResult;
+import io.meshwarden.enforce.Reverter;
 import io.meshwarden.enforce.RolloutRunner;
 import io.meshwarden.evaluate.Evaluator;
 import io.meshwarden.model.ClusterSnapshot;
@@ -151,6 +155,50 @@ class RolloutE2E {
                 .filter(e -> RolloutRunner.HALT_EVENT_REASON.equals(e.getReason())
                         && "a-stuck".equals(e.getInvolvedObject().getName()) && "Warning".equals(e.getType()))
                 .findFirst().orElse(null), "a Warning Event on the workload that halted the run");
+    }
+
+    @Test
+    void aRevertThatRestartsTwoWorkloadsGoesThroughTheBudgetAndHoldsThem() {
+        client.resource(E2EObjects.deployment(ns, "a-web", 1, Map.of())).create();
+        client.resource(E2EObjects.deployment(ns, "b-api", 1, Map.of())).create();
+        awaitAvailable("a-web", 1);
+        awaitAvailable("b-api", 1);
+        RolloutResult run = new RolloutRunner(client, CONFIG).run(plan(), false);
+        assertFalse(run.halted(), () -> String.valueOf(run.halt()));
+        ApplyResult applied = new ApplyResult(false, run.outcomes().stream().map(RolloutOutcome::apply).toList());
+
+        Reverter.Prepared revert = new Reverter(client, java.time.Clock.systemUTC()).prepare(applied,
+                new Hold(null, "run-e2e-1", Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
+                        Map.of(sizing.name(), sizing.metadata().generation()), true));
+        RolloutResult result = new RolloutRunner(client, CONFIG).revert(revert);
+
+        assertFalse(result.halted(), () -> String.valueOf(result.halt()));
+        List<Reverter.Step> steps = revert.steps(result);
+        assertEquals(List.of("reverted", "reverted"), steps.stream().map(Reverter.Step::result).toList(),
+                steps::toString);
+        for (String name : List.of("a-web", "b-api")) {
+            Deployment d = client.apps().deployments().inNamespace(ns).withName(name).get();
+            Map<String, String> template = d.getSpec().getTemplate().getMetadata().getAnnotations();
+            assertNull(template == null ? null : template.get(CPU), "reverted");
+            assertEquals(d.getSpec().getReplicas(), d.getStatus().getUpdatedReplicas(), "rolled out before returning");
+            assertEquals(sizing.name(), d.getMetadata().getAnnotations().get(Hold.ANNOTATION));
+            assertEquals("run-e2e-1", d.getMetadata().getAnnotations().get(Hold.RUN_ANNOTATION));
+        }
+        // Last change first, one workload at a time: a-web was patched only once b-api had rolled out again.
+        Instant apiDone = Instant.parse(condition(client.apps().deployments().inNamespace(ns).withName("b-api")
+                .get(), "Progressing").getLastUpdateTime());
+        Instant webPatched = client.apps().deployments().inNamespace(ns).withName("a-web").get().getMetadata()
+                .getManagedFields().stream().filter(f -> "meshwarden".equals(f.getManager()))
+                .map(f -> Instant.parse(f.getTime())).max(Comparator.naturalOrder()).orElseThrow();
+        assertFalse(webPatched.isBefore(apiDone), "a-web reverted at " + webPatched + " before b-api's revert "
+                + "rolled out at " + apiDone);
+        // The next plan leaves the held workloads alone.
+        ClusterSnapshot snapshot = new LiveSnapshotReader(client, 500, ns + "-istio").read();
+        Plan next = Planner.plan(List.of(sizing), PolicyTypes.EVALUATOR.evaluate(List.of(sizing), snapshot),
+                snapshot, new HoldStore(client).read(plan().changes().stream().map(Change::target).toList()), false);
+        assertTrue(next.changes().isEmpty(), next::toString);
+        assertTrue(next.skipped().stream().allMatch(x -> x.reason().startsWith("on hold since revert of run "
+                + "run-e2e-1")), next::toString);
     }
 
     Plan plan() {

@@ -162,4 +162,60 @@ class PlannerTest {
         assertEquals(1, plan.skipped().size(), plan::toString);
         assertEquals("the plan deletes this object", plan.skipped().get(0).reason());
     }
+
+    @Test
+    void aPreviewPlansAuditPoliciesTooMarkedAsNotAppliedAndKeepsTheEnforcingIds() {
+        Finding audit = finding(AUDIT, "min", HPA, "patch", "{\"spec\":{\"minReplicas\":3}}", false);
+        Finding enforced = finding(A, "max", HPA, "patch", "{\"spec\":{\"maxReplicas\":6}}", false);
+        EvaluationResult result = new EvaluationResult(List.of(audit, enforced), null, null);
+
+        Plan preview = Planner.plan(List.of(A, AUDIT), result, SNAPSHOT, java.util.Map.of(), true);
+        Plan enforcing = Planner.plan(List.of(A, AUDIT), result, SNAPSHOT, java.util.Map.of(), false);
+
+        assertEquals(2, preview.changes().size(), preview::toString);
+        Change applied = preview.changes().stream().filter(Change::wouldApply).findFirst().orElseThrow();
+        Change previewed = preview.changes().stream().filter(c -> !c.wouldApply()).findFirst().orElseThrow();
+        assertEquals(List.of("a"), applied.policies());
+        assertEquals(List.of("c"), previewed.policies());
+        assertEquals(MockCluster.json("{\"spec\":{\"minReplicas\":3}}"), previewed.body(), "not merged with a's");
+        assertEquals(1, enforcing.changes().size());
+        assertTrue(enforcing.changes().get(0).wouldApply());
+        assertEquals(enforcing.changes().get(0).id(), applied.id(), "the preview names it as the run will");
+        assertEquals("HorizontalPodAutoscaler/istio-system/istiod#2", previewed.id());
+    }
+
+    @Test
+    void heldObjectsAreSkippedForTheHeldPoliciesUntilThePolicyChanges() {
+        Finding onHpa = finding(A, "min", HPA, "patch", "{\"spec\":{\"minReplicas\":2}}", false);
+        Finding otherPolicy = finding(B, "max", HPA, "patch", "{\"spec\":{\"maxReplicas\":6}}", false);
+        EvaluationResult result = new EvaluationResult(List.of(onHpa, otherPolicy), null, null);
+        Hold hold = new Hold(new ResourceRef("autoscaling/v1", "HorizontalPodAutoscaler", "istio-system", "istiod"),
+                "run-1-1", java.time.Instant.parse("2026-11-30T10:00:00Z"),
+                java.util.Map.of("a", A.metadata().generation()), true);
+
+        for (boolean preview : new boolean[] {false, true}) {
+            Plan plan = Planner.plan(List.of(A, B), result, SNAPSHOT, java.util.Map.of(Hold.key(HPA), hold), preview);
+            assertEquals(1, plan.changes().size(), plan::toString);
+            assertEquals(List.of("b"), plan.changes().get(0).policies(), "b is not held");
+            assertEquals(1, plan.skipped().size());
+            assertEquals("a", plan.skipped().get(0).policy());
+            assertTrue(plan.skipped().get(0).reason().startsWith("on hold since revert of run run-1-1"),
+                    plan.skipped().get(0).reason());
+        }
+
+        MeshPolicy changed = A.withMetadata(A.metadata().withVersion("9", A.metadata().generation() + 1, null));
+        Plan after = Planner.plan(List.of(changed, B), result, SNAPSHOT, java.util.Map.of(Hold.key(HPA), hold), false);
+        assertEquals(List.of("a", "b"), after.changes().get(0).policies(), "a change of the policy lifts the hold");
+        assertTrue(after.skipped().isEmpty());
+    }
+
+    @Test
+    void holdsRoundTripThroughTheirAnnotations() {
+        Hold hold = new Hold(HPA, "run-1-1", java.time.Instant.parse("2026-11-30T10:00:00Z"),
+                java.util.Map.of("b", 2L, "a", 1L), true);
+        assertEquals("a,b", hold.annotations().get(Hold.ANNOTATION));
+        assertEquals("a=1,b=2", hold.annotations().get(Hold.GENERATIONS_ANNOTATION));
+        assertEquals(hold, Hold.fromAnnotations(HPA, hold.annotations()));
+        assertEquals(null, Hold.fromAnnotations(HPA, java.util.Map.of("x", "y")));
+    }
 }

@@ -63,6 +63,8 @@ class KustomizeTest {
             "cluster batch/cronjobs get", "cluster batch/cronjobs list",
             // Helm release Secrets are only ever listed, by label selector.
             "cluster core/secrets list",
+            // Helm release ConfigMaps (HELM_DRIVER=configmap), likewise listed by label selector only.
+            "cluster core/configmaps list",
             "cluster networking.istio.io/envoyfilters get", "cluster networking.istio.io/envoyfilters list",
             "cluster networking.istio.io/gateways get", "cluster networking.istio.io/gateways list",
             "cluster networking.istio.io/virtualservices get", "cluster networking.istio.io/virtualservices list",
@@ -416,7 +418,8 @@ class KustomizeTest {
         for (JsonNode col : version.path("additionalPrinterColumns")) {
             columns.put(col.path("name").asText(), col.path("jsonPath").asText());
         }
-        assertEquals(Map.of("Type", ".spec.type", "Mode", ".spec.mode", "Findings", ".status.findings",
+        assertEquals(Map.of("Type", ".spec.type", "Mode", ".spec.mode", "Valid",
+                ".status.conditions[?(@.type==\"Valid\")].status", "Findings", ".status.findings",
                 "Age", ".metadata.creationTimestamp"), columns);
         JsonNode schema = schema();
         for (String path : List.of("/properties/spec/properties/type", "/properties/spec/properties/mode",
@@ -433,7 +436,11 @@ class KustomizeTest {
         List<JsonNode> policies = new ArrayList<>();
         try (Stream<Path> files = Files.list(Path.of("examples/policies"))) {
             for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().collect(Collectors.toList())) {
-                policies.addAll(parse(Files.readString(f)));
+                List<JsonNode> docs = parse(Files.readString(f));
+                // One policy per file, so that each can be sent as it is to POST /api/v1/policies.
+                assertEquals(1, docs.size(), f + " must hold exactly one policy");
+                assertEquals(name(docs.get(0)) + ".yaml", f.getFileName().toString(), "named after its policy");
+                policies.addAll(docs);
             }
         }
         for (JsonNode cm : ofKind(render("base"), "ConfigMap")) {

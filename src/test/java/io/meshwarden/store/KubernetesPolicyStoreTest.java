@@ -210,6 +210,62 @@ class KubernetesPolicyStoreTest {
         assertNull(onServer("unknown-policy"), "no status is written for a policy the store does not hold");
     }
 
+    @Test
+    void anInvalidResourceGetsValidFalseWithTheFieldAndMessageAndAValidOneValidTrue() {
+        // Passes the CRD's schema (a real server lets it through) but not the service: limits below requests.
+        external("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata:
+                  name: sizing-limits-below-requests
+                spec:
+                  type: ProxySizing
+                  parameters:
+                    requests: {cpu: 500m, memory: 256Mi}
+                    limits: {cpu: 100m, memory: 128Mi}
+                """);
+        Await.until("Valid=False written", () -> "False".equals(condition("sizing-limits-below-requests", "Valid")
+                .path("status").asText()));
+        JsonNode valid = condition("sizing-limits-below-requests", "Valid");
+        assertEquals("InvalidPolicy", valid.path("reason").asText());
+        String reason = store.loadErrors().get(0).reason();
+        assertEquals(reason, valid.path("message").asText(), "the reason GET /api/v1/sources shows");
+        assertTrue(reason.contains("limits"), reason);
+        assertEquals("Unknown", condition("sizing-limits-below-requests", "Compliant").path("status").asText());
+        assertEquals(1, statusOf("sizing-limits-below-requests").path("observedGeneration").asLong());
+        String statusPath = "/apis/meshwarden.io/v1alpha1/meshpolicies/sizing-limits-below-requests/status";
+        assertEquals(1, faults.received("PUT", statusPath));
+        client.genericKubernetesResources(KubernetesPolicyStore.MESH_POLICIES).withName("sizing-limits-below-requests")
+                .edit(r -> {
+                    r.getMetadata().setLabels(Map.of("team", "platform"));
+                    return r;
+                });
+        Await.until("label seen", () -> store.loadErrors().size() == 1 && "platform".equals(onServer(
+                "sizing-limits-below-requests").getMetadata().getLabels().get("team")));
+        try {
+            Thread.sleep(500);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        assertEquals(1, faults.received("PUT", statusPath), "the same error again: no status write");
+
+        MeshPolicy p = store.create(TestPolicies.tracing("ok", "2"));
+        store.recordEvaluation(Map.of("ok", 0), Instant.parse("2026-11-24T10:00:00Z"));
+        Await.until("Valid=True", () -> "True".equals(condition("ok", "Valid").path("status").asText()));
+        assertEquals("Accepted", condition("ok", "Valid").path("reason").asText());
+        assertEquals("True", condition("ok", "Compliant").path("status").asText());
+        assertEquals(p.metadata().generation(), condition("ok", "Valid").path("observedGeneration").asLong());
+    }
+
+    private JsonNode condition(String name, String type) {
+        for (JsonNode c : statusOf(name).path("conditions")) {
+            if (type.equals(c.path("type").asText())) {
+                return c;
+            }
+        }
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+
     private JsonNode statusOf(String name) {
         Object status = onServer(name).getAdditionalProperties().get("status");
         return client.getKubernetesSerialization().convertValue(status == null ? Map.of() : status, JsonNode.class);

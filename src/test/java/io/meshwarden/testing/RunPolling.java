@@ -4,7 +4,8 @@ import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import java.util.function.Supplier;
 
-/** Enforcing runs apply in the background: tests poll GET /api/v1/runs/{id} until the run is no longer running. */
+/** Enforcing runs apply in the background: tests poll GET /api/v1/runs/{id} until the run is no longer running (or
+ * reverting). */
 public final class RunPolling {
     private RunPolling() {
     }
@@ -14,7 +15,8 @@ public final class RunPolling {
         long deadline = System.currentTimeMillis() + 20_000;
         while (true) {
             Response r = request.get().get("/api/v1/runs/" + id);
-            if (!"running".equals(r.path("outcome")) || System.currentTimeMillis() > deadline) {
+            String outcome = r.path("outcome");
+            if (!"running".equals(outcome) && !"reverting".equals(outcome) || System.currentTimeMillis() > deadline) {
                 return r;
             }
             try {

@@ -48,7 +48,7 @@ final class InstallValuesRule {
             boolean enabledDefault, int minDefault, int maxDefault, int replicasDefault) {
     }
 
-    private static final String DEFAULTS = "_internal_defaults_do_not_set.";
+    private static final String DEFAULTS = ValuesSource.CHART_DEFAULTS;
     /** The istiod chart's switch for its own PodDisruptionBudget; default true. */
     private static final String CHART_PDB_ENABLED = "global.defaultPodDisruptionBudget.enabled";
 

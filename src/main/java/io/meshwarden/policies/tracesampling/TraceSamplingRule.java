@@ -207,7 +207,7 @@ public final class TraceSamplingRule {
         if (values.isPresent()) {
             ValuesSource src = values.get();
             for (String key : List.of("pilot.traceSampling", "traceSampling",
-                    "_internal_defaults_do_not_set.traceSampling")) {
+                    ValuesSource.CHART_DEFAULTS + "traceSampling")) {
                 BigDecimal rate = Json.decimal(src.value(key));
                 if (rate != null) {
                     String fixKey = key.startsWith("_") ? "pilot.traceSampling" : key;

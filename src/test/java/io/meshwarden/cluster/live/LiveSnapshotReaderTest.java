@@ -263,9 +263,10 @@ class LiveSnapshotReaderTest {
 
         assertEquals(List.of(), result.skippedApis());
         assertEquals(List.of(), result.warnings());
-        assertEquals(17, result.listRequests(), "eleven core kinds and six Istio kinds, one page each");
+        assertEquals(18, result.listRequests(), "eleven core kinds, Helm release ConfigMaps and six Istio kinds, "
+                + "one page each");
         assertEquals(5, result.discoveryRequests(), "one per Istio group-version, Gateway and VirtualService share");
-        assertEquals(22, result.requests());
+        assertEquals(23, result.requests());
 
         NamespaceInfo shop = s.namespace("shop").orElseThrow();
         assertEquals("enabled", shop.labels().get("istio-injection"));
@@ -305,8 +306,9 @@ class LiveSnapshotReaderTest {
         assertEquals("canary", s.meshConfig("canary").orElseThrow().revision());
         assertEquals(List.of("istio", "istio-canary"),
                 s.meshConfigs().stream().map(MeshConfig::configMapName).toList());
-        assertTrue(dispatcher.gets("/api/v1/configmaps").isEmpty(),
-                "ConfigMaps are listed in the istio namespace only");
+        for (String list : dispatcher.gets("/api/v1/configmaps")) {
+            assertTrue(list.contains("labelSelector=owner=helm"), "cluster-wide, only Helm's ConfigMaps: " + list);
+        }
         assertEquals(1, dispatcher.gets("/api/v1/namespaces/istio-system/configmaps").size());
 
         HelmRelease istiod = s.helmRelease("istio-system", "istiod").orElseThrow();
@@ -358,7 +360,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(ALL_ISTIO_APIS, result.skippedApis());
-        assertEquals(11, result.listRequests(), "nothing is listed for APIs discovery does not show");
+        assertEquals(12, result.listRequests(), "nothing is listed for APIs discovery does not show");
         assertTrue(result.snapshot().istioResources().isEmpty());
         assertTrue(result.snapshot().meshConfig().isEmpty());
         assertTrue(result.snapshot().workload(WorkloadKind.DEPLOYMENT, "shop", "cart").isPresent());
@@ -390,7 +392,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(List.of("envoyfilters.networking.istio.io"), result.skippedApis());
-        assertEquals(17, result.listRequests());
+        assertEquals(18, result.listRequests());
     }
 
     @Test
@@ -402,7 +404,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(List.of("istios.sailoperator.io"), result.skippedApis());
-        assertEquals(16, result.listRequests());
+        assertEquals(17, result.listRequests());
         assertTrue(dispatcher.gets("/apis/sailoperator.io/v1/istios").isEmpty());
     }
 
@@ -464,7 +466,7 @@ class LiveSnapshotReaderTest {
         assertTrue(pages.get(0).contains("limit=10") && !pages.get(0).contains("continue="), pages.get(0));
         assertTrue(pages.get(1).contains("continue=off-10"), pages.get(1));
         assertTrue(pages.get(2).contains("continue=off-20"), pages.get(2));
-        assertEquals(11 + 2, result.listRequests(), "two extra pages for Deployments");
+        assertEquals(12 + 2, result.listRequests(), "two extra pages for Deployments");
     }
 
     @Test
@@ -477,7 +479,7 @@ class LiveSnapshotReaderTest {
 
         assertEquals(25, result.snapshot().workloadsOfKind(WorkloadKind.DEPLOYMENT).size());
         assertEquals(1, dispatcher.gets("/apis/apps/v1/deployments").size(), "the mock returns everything at once");
-        assertEquals(11, result.listRequests());
+        assertEquals(12, result.listRequests());
     }
 
     @Test
@@ -517,6 +519,35 @@ class LiveSnapshotReaderTest {
         // The mock applies the label selector (superseded revisions stay on the server) but not the field selector:
         // the Opaque one reaches the client, which drops it.
         assertEquals(2, result.itemsListed());
+    }
+
+    @Test
+    void helmReleasesStoredInConfigMapsAreRead() throws IOException {
+        ObjectNode release = (ObjectNode) JSON.readTree("""
+                {"name": "gw", "namespace": "ingress", "version": 4, "info": {"status": "deployed"},
+                 "chart": {"metadata": {"name": "gateway", "version": "1.30.3"}, "values": {"replicaCount": 1}},
+                 "config": {"replicaCount": 3}}
+                """);
+        for (int[] rev : new int[][] {{3, 0}, {4, 1}}) {
+            release.put("version", rev[0]);
+            ((ObjectNode) release.get("info")).put("status", rev[1] == 1 ? "deployed" : "superseded");
+            client.configMaps().inNamespace("ingress").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                    .withNewMetadata().withName("sh.helm.release.v1.gw.v" + rev[0]).withNamespace("ingress")
+                    .addToLabels("owner", "helm").addToLabels("name", "gw")
+                    .addToLabels("status", rev[1] == 1 ? "deployed" : "superseded")
+                    .addToLabels("version", Integer.toString(rev[0])).endMetadata()
+                    .addToData("release", io.meshwarden.cluster.HelmEncoding.configMapData(release)).build()).create();
+        }
+        client.configMaps().inNamespace("ingress").resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata().withName("app-config").withNamespace("ingress").endMetadata()
+                .addToData("release", "not a release").build()).create();
+
+        ClusterSnapshot s = new LiveSnapshotReader(client).read();
+
+        HelmRelease gw = s.helmRelease("ingress", "gw").orElseThrow();
+        assertEquals(4, gw.revision());
+        assertEquals("gateway", gw.chartName());
+        assertEquals(3, gw.value("/replicaCount").asInt(), "HELM_DRIVER=configmap: no extra base64 layer");
     }
 
     @Test

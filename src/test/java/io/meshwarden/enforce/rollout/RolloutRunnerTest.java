@@ -525,4 +525,71 @@ class RolloutRunnerTest {
         assertEquals(Status.APPLIED, result.of("Deployment/a/api#1").status());
         assertEquals(3, result.deferred().size());
     }
+
+    private static io.meshwarden.enforce.ApplyResult applied(RolloutResult result) {
+        return new io.meshwarden.enforce.ApplyResult(false, result.outcomes().stream().map(RolloutOutcome::apply)
+                .filter(java.util.Objects::nonNull).toList());
+    }
+
+    private static io.meshwarden.enforce.Hold hold() {
+        return new io.meshwarden.enforce.Hold(null, "run-7-1", T0, Map.of("sizing", 1L), true);
+    }
+
+    @Test
+    void restartingRevertsGoThroughTheBudgetOneWorkloadAtATime() {
+        deployment("a", "api", 2);
+        deployment("a", "web", 2);
+        RolloutResult run = runner(RolloutConfig.DEFAULTS).run(plan(restart("a", "api"), restart("a", "web")), false);
+        assertEquals(2, run.applied().size());
+        dispatcher.clear();
+        completed.clear();
+
+        io.meshwarden.enforce.Reverter.Prepared revert = new io.meshwarden.enforce.Reverter(client, clock)
+                .prepare(applied(run), hold());
+        RolloutResult result = runner(RolloutConfig.DEFAULTS).revert(revert);
+
+        assertFalse(result.halted(), () -> String.valueOf(result.halt()));
+        List<RecordingDispatcher.Request> patches = deploymentPatches();
+        List<String> order = new ArrayList<>();
+        patches.forEach(r -> order.add(name(r)));
+        assertEquals(List.of("a/web", "a/api"), order, "last change first, one at a time");
+        Instant webDone = completed.get("a/web");
+        assertNotNull(webDone, "the first revert's rollout was awaited");
+        assertFalse(patches.get(1).at().isBefore(webDone),
+                "a/api reverted at " + patches.get(1).at() + " before a/web's rollout completed at " + webDone);
+        for (String name : List.of("api", "web")) {
+            Deployment d = client.apps().deployments().inNamespace("a").withName(name).get();
+            assertNull(d.getSpec().getTemplate().getMetadata().getAnnotations() == null ? null
+                    : d.getSpec().getTemplate().getMetadata().getAnnotations().get("sidecar.istio.io/proxyCPU"));
+            assertEquals("sizing", d.getMetadata().getAnnotations().get(io.meshwarden.enforce.Hold.ANNOTATION));
+            assertEquals("run-7-1", d.getMetadata().getAnnotations().get(io.meshwarden.enforce.Hold.RUN_ANNOTATION));
+        }
+        List<io.meshwarden.enforce.Reverter.Step> steps = revert.steps(result);
+        assertEquals(List.of("reverted", "reverted"), steps.stream().map(io.meshwarden.enforce.Reverter.Step::result)
+                .toList());
+        assertTrue(steps.get(0).detail().startsWith("rolled out in"), steps.get(0).detail());
+        assertEquals(2, revert.holds().size());
+    }
+
+    @Test
+    void aRevertWhoseRolloutMissesItsDeadlineHaltsAndDefersTheRest() {
+        deployment("a", "api", 2);
+        deployment("a", "web", 2);
+        RolloutResult run = runner(RolloutConfig.DEFAULTS).run(plan(restart("a", "api"), restart("a", "web")), false);
+        stalled.add("a/web");
+        dispatcher.clear();
+
+        io.meshwarden.enforce.Reverter.Prepared revert = new io.meshwarden.enforce.Reverter(client, clock)
+                .prepare(applied(run), hold());
+        RolloutResult result = runner(RolloutConfig.DEFAULTS).revert(revert);
+
+        assertTrue(result.halted());
+        assertEquals(RolloutHaltReason.DEADLINE_EXCEEDED, result.halt().reason());
+        assertEquals(List.of("a/web"), deploymentPatches().stream().map(RolloutRunnerTest::name).toList(),
+                "a/api is not restarted while a/web has not rolled out");
+        List<io.meshwarden.enforce.Reverter.Step> steps = revert.steps(result);
+        assertEquals(List.of("reverted", "deferred"), steps.stream().map(io.meshwarden.enforce.Reverter.Step::result)
+                .toList());
+        assertEquals(1, revert.holds().size(), "only the reverted object is held");
+    }
 }

@@ -101,7 +101,7 @@ class HaMinimumTypeTest {
         RuleOutcome chartDefault = HaMinimumType.TYPE.evaluate(ISTIOD,
                 snapshot(helmRelease("istio-system", "istiod", "istiod", "1.26.0", defaults, "{}")));
         Finding d = only(chartDefault, "ha-helm-autoscale-min");
-        assertEquals("_internal_defaults_do_not_set.autoscaleMin", d.path());
+        assertEquals("autoscaleMin", d.path(), "the key users set, not the chart's defaults block");
         assertEquals(json("{\"pilot\":{\"autoscaleMin\":2}}"), d.remedy().patch(),
                 "pilot.X overrides every other location, so it is the safe key to set");
     }
