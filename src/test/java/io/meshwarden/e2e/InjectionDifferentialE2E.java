@@ -28,6 +28,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -272,6 +274,10 @@ class InjectionDifferentialE2E {
 
     /** The same case as a snapshot: the namespace, the workload, istiod's Helm release and the nodes. */
     static String[] snapshotDocs(Case c, String chartDefaults) {
+        return snapshotDocs(c, chartDefaults, workload(c));
+    }
+
+    static ObjectNode workload(Case c) {
         ObjectNode template = F.objectNode();
         ObjectNode md = template.putObject("metadata");
         podLabels(c).forEach(md.putObject("labels")::put);
@@ -286,6 +292,10 @@ class InjectionDifferentialE2E {
         } else {
             spec.set("template", template);
         }
+        return w;
+    }
+
+    static String[] snapshotDocs(Case c, String chartDefaults, ObjectNode w) {
         String node = """
                 ---
                 apiVersion: v1
@@ -298,5 +308,126 @@ class InjectionDifferentialE2E {
             "---\n" + w,
             Fixtures.helmRelease("istio-system", "istiod", "istiod", "1.31.0", chartDefaults, values(c)),
             node.formatted("n1", "v1.34.1"), node.formatted("n2", c.oldNode() ? "v1.32.4" : "v1.33.0")};
+    }
+
+    static final MeshPolicy SIZING = Fixtures.policy("sizing", "ProxySizing",
+            "{requests: {cpu: 250m, memory: 256Mi}, limits: {cpu: '1', memory: 1Gi}}");
+    static final MeshPolicy JOBS = Fixtures.policy("jobs", "InjectionExclusion", "{}");
+    static final Pattern STRATEGIC = Pattern.compile("--type strategic -p '([^']*)'");
+
+    /**
+     * Remedies judged too: every ProxySizing and InjectionExclusion remedy the corpus produces is applied to the
+     * input as the applier (a merge patch) or the user (the strategic patch a `none` remedy spells out) would, and
+     * Istio's injector runs again: the pod it now makes must satisfy the policy.
+     */
+    @ParameterizedTest
+    @MethodSource("versions")
+    void everyRemedyMakesIstiosResultCompliant(String version) throws IOException {
+        String chartDefaults = Files.readString(IstioTools.charts(version)
+                .resolve("istio-control/istio-discovery/values.yaml"));
+        Map<String, JsonNode> rendered = new TreeMap<>();
+        List<Case> fixed = new ArrayList<>();
+        List<String> remedies = new ArrayList<>();
+        List<ObjectNode> oracleCases = new ArrayList<>();
+        for (Case c : corpus()) {
+            ObjectNode w = workload(c);
+            ClusterSnapshot s = Fixtures.snapshot(snapshotDocs(c, chartDefaults, w));
+            List<Finding> findings = PolicyTypes.EVALUATOR.evaluate(List.of(SIZING, JOBS), s).findings();
+            if (findings.isEmpty()) {
+                continue;
+            }
+            Finding f = findings.get(0);
+            JsonNode patched = switch (f.remedy().action()) {
+                case io.meshwarden.evaluate.Remedy.PATCH -> io.meshwarden.enforce.MergePatch.apply(w, f.remedy().patch());
+                case io.meshwarden.evaluate.Remedy.NONE -> strategic(w, f.remedy().note());
+                default -> null;
+            };
+            if (patched == null) {
+                continue;
+            }
+            String values = values(c);
+            JsonNode r = rendered.computeIfAbsent(values, v -> IstioTools.render(version, v, "istio-system"));
+            ObjectNode oc = oracleCase(c, r);
+            JsonNode template = c.kind() == WorkloadKind.CRON_JOB ? patched.at("/spec/jobTemplate/spec/template")
+                    : patched.at("/spec/template");
+            ((ObjectNode) oc.get("pod")).set("spec", template.get("spec").deepCopy());
+            ObjectNode md = (ObjectNode) oc.at("/pod/metadata");
+            md.set("labels", template.at("/metadata/labels").deepCopy());
+            md.set("annotations", template.at("/metadata/annotations").deepCopy());
+            oracleCases.add(oc);
+            fixed.add(c);
+            remedies.add(f.rule() + " " + f.remedy().action());
+        }
+        List<JsonNode> answers = IstioTools.inject(version, oracleCases);
+        List<String> failures = new ArrayList<>();
+        int sizing = 0;
+        int jobs = 0;
+        for (int i = 0; i < fixed.size(); i++) {
+            Case c = fixed.get(i);
+            JsonNode a = answers.get(i);
+            String problem;
+            if (remedies.get(i).startsWith("injection-job-sidecar")) {
+                jobs++;
+                problem = a.path("injected").asBoolean() && !a.path("nativeSidecar").asBoolean()
+                        ? "the Job still gets a classic sidecar" : null;
+            } else {
+                sizing++;
+                problem = within(a, "/requests/cpu", "250m") + within(a, "/requests/memory", "256Mi")
+                        + within(a, "/limits/cpu", "1") + within(a, "/limits/memory", "1Gi");
+                problem = problem.isEmpty() ? null : problem;
+            }
+            if (problem != null) {
+                failures.add(c + " after " + remedies.get(i) + ": " + problem + " " + a);
+            }
+        }
+        System.out.printf("remedies judged by the injector %s: %d sizing, %d job exclusions, %d failures%n", version,
+                sizing, jobs, failures.size());
+        assertTrue(sizing > 100 && jobs > 10, "the corpus yields remedies of both kinds");
+        assertEquals(List.of(), failures.subList(0, Math.min(5, failures.size())), failures.size() + " failures");
+    }
+
+    /** Within ProxySizing's default 10% tolerance; "" when it is. */
+    static String within(JsonNode answer, String pointer, String expected) {
+        JsonNode v = answer.at(pointer);
+        if (v.isMissingNode() || v.isNull()) {
+            return pointer + " unset; ";
+        }
+        BigDecimal a = Quantity.getAmountInBytes(Quantity.parse(v.asText()));
+        BigDecimal e = Quantity.getAmountInBytes(Quantity.parse(expected));
+        return a.subtract(e).abs().multiply(BigDecimal.TEN).compareTo(e) > 0 ? pointer + "=" + v.asText() + "; " : "";
+    }
+
+    /** The strategic merge patch a `none` remedy spells out, applied by container name as the API server would. */
+    static JsonNode strategic(ObjectNode workload, String note) {
+        Matcher m = STRATEGIC.matcher(note == null ? "" : note);
+        if (!m.find()) {
+            return null;
+        }
+        try {
+            JsonNode patch = IstioTools.JSON.readTree(m.group(1));
+            ObjectNode out = workload.deepCopy();
+            JsonNode spec = patch.at("/spec");
+            String templatePointer = spec.has("jobTemplate") ? "/spec/jobTemplate/spec/template/spec" : "/spec/template/spec";
+            JsonNode patchSpec = patch.at(templatePointer);
+            ObjectNode targetSpec = (ObjectNode) out.at(templatePointer);
+            patchSpec.fields().forEachRemaining(list -> {
+                ArrayNode target = targetSpec.withArray(list.getKey());
+                for (JsonNode item : list.getValue()) {
+                    boolean merged = false;
+                    for (JsonNode t : target) {
+                        if (t.path("name").equals(item.path("name"))) {
+                            ((ObjectNode) t).setAll((ObjectNode) io.meshwarden.enforce.MergePatch.apply(t, item));
+                            merged = true;
+                        }
+                    }
+                    if (!merged) {
+                        target.add(item.deepCopy());
+                    }
+                }
+            });
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
