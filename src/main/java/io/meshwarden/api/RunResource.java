@@ -8,6 +8,7 @@ import io.meshwarden.enforce.EnforcementRun;
 import io.meshwarden.enforce.Reverter;
 import io.meshwarden.http.MediaTypes;
 import io.meshwarden.orchestrate.EnforcementService;
+import jakarta.inject.Inject;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -29,13 +30,10 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "Enforcement runs", description = "Plan and apply the remedies of enforce-mode policies")
 @Produces({MediaType.APPLICATION_JSON, MediaTypes.YAML})
 public class RunResource {
-    private final EnforcementService service;
-    private final CurrentCaller caller;
-
-    public RunResource(EnforcementService service, CurrentCaller caller) {
-        this.service = service;
-        this.caller = caller;
-    }
+    @Inject
+    EnforcementService service;
+    @Inject
+    CurrentCaller caller;
 
     @POST
     @Operation(summary = "Start an enforcement run", description = "Reads the cluster, evaluates every policy, "

@@ -53,6 +53,17 @@ class MeshPolicyCrdE2E {
         ControlPlane.installCrds(client, Files.readString(CRD));
     }
 
+    /** The generated CRD (PolicySchemaTest keeps the checked-in file equal to it) as a user applies it. */
+    @Test
+    void kubectlServerDryRunAcceptsTheGeneratedCrd() throws Exception {
+        Process p = new ProcessBuilder(ControlPlane.kubectl(), "--kubeconfig", ControlPlane.kubeconfig().toString(),
+                "apply", "--dry-run=server", "-f", CRD.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "kubectl finished");
+        assertEquals(0, p.exitValue(), out);
+        assertTrue(out.contains("meshpolicies.meshwarden.io") && out.contains("(server dry run)"), out);
+    }
+
     @AfterAll
     static void cleanUp() {
         if (client != null) {
