@@ -12,6 +12,8 @@ import io.meshwarden.model.Json;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.MeshPolicy;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * InjectionExclusion: Jobs and CronJobs whose pods get a classic sidecar never complete, because istio-proxy keeps
@@ -30,9 +32,15 @@ public final class InjectionExclusionRule {
         Mesh mesh = new Mesh(snapshot);
         Scope scope = new Scope(policy, snapshot);
         Checks checks = new Checks(policy);
-        for (Workload w : snapshot.workloads()) {
-            if (!(w.kind() == WorkloadKind.JOB || w.kind() == WorkloadKind.CRON_JOB)
-                    || !p.workloadKinds().contains(w.kind().kindName()) || !scope.covers(w)) {
+        // Only the batch kinds the policy names are read; findings are sorted later, so the order here is free.
+        List<Workload> batch = new ArrayList<>();
+        for (WorkloadKind kind : List.of(WorkloadKind.JOB, WorkloadKind.CRON_JOB)) {
+            if (p.workloadKinds().contains(kind.kindName())) {
+                batch.addAll(snapshot.workloadsOfKind(kind));
+            }
+        }
+        for (Workload w : batch) {
+            if (!scope.covers(w)) {
                 continue;
             }
             Mesh.Injection injection = mesh.injection(w);
