@@ -31,11 +31,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Who gets injected, judged by a real API server: the MutatingWebhookConfigurations that real Helm renders from the
@@ -66,10 +68,21 @@ class WebhookSelectionE2E {
         run("keytool", "-exportcert", "-rfc", "-alias", "webhook", "-keystore", keystore.toString(), "-storepass",
                 "changeit", "-file", cert.toString());
         server = start(keystore);
-        String url = "https://127.0.0.1:" + server.getAddress().getPort() + "/inject";
-        String caBundle = Base64.getEncoder().encodeToString(Files.readAllBytes(cert));
 
-        String version = IstioTools.versions().get(IstioTools.versions().size() - 1);
+        url = "https://127.0.0.1:" + server.getAddress().getPort() + "/inject";
+        caBundle = Base64.getEncoder().encodeToString(Files.readAllBytes(cert));
+    }
+
+    static String url;
+    static String caBundle;
+
+    static Stream<String> versions() {
+        return IstioTools.versions().stream();
+    }
+
+    /** The chart's webhooks at this version, as rendered, pointed at the recording webhook. */
+    static List<String> install(String version) throws Exception {
+        List<String> installed = new ArrayList<>();
         List<JsonNode> rendered = List.of(
                 IstioTools.render(version, "revisionTags: [" + TAG + "]\n", "istio-system"),
                 IstioTools.render(version, "revision: canary\n", "istio-system"));
@@ -84,14 +97,23 @@ class WebhookSelectionE2E {
                 String name = config.at("/metadata/name").asText() + "-" + suffix;
                 ((ObjectNode) config.get("metadata")).put("name", name);
                 for (JsonNode webhook : config.path("webhooks")) {
-                    ObjectNode cc = ((ObjectNode) webhook).putObject("clientConfig");
-                    cc.put("url", url).put("caBundle", caBundle);
+                    ((ObjectNode) webhook).putObject("clientConfig").put("url", url).put("caBundle", caBundle);
                 }
                 client.resource(IstioTools.JSON.treeToValue(config, GenericKubernetesResource.class)).create();
+                installed.add(name);
                 configs.add(name);
             }
         }
-        assertTrue(configs.size() >= 2, "the chart rendered its injector webhooks: " + configs);
+        assertTrue(installed.size() >= 2, "the chart rendered its injector webhooks: " + installed);
+        return installed;
+    }
+
+    static void uninstall(List<String> names) {
+        for (String c : names) {
+            client.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration")
+                    .withName(c).delete();
+            configs.remove(c);
+        }
     }
 
     @AfterAll
@@ -140,8 +162,18 @@ class WebhookSelectionE2E {
         return s;
     }
 
-    @Test
-    void theApiServerSendsExactlyThePodsMeshwardenSaysAreInjected() {
+    @ParameterizedTest
+    @MethodSource("versions")
+    void theApiServerSendsExactlyThePodsMeshwardenSaysAreInjected(String version) throws Exception {
+        List<String> installed = install(version);
+        try {
+            check(version.substring(version.length() - 6));
+        } finally {
+            uninstall(installed);
+        }
+    }
+
+    void check(String tag) {
         Map<String, Map<String, String>> nsLabels = new TreeMap<>();
         nsLabels.put("none", Map.of());
         nsLabels.put("enabled", Map.of("istio-injection", "enabled"));
@@ -157,7 +189,8 @@ class WebhookSelectionE2E {
         List<String> docs = new ArrayList<>();
         List<String> pods = new ArrayList<>();
         for (Map.Entry<String, Map<String, String>> ns : nsLabels.entrySet()) {
-            String name = ControlPlane.namespace(client, "e2e-wh-" + ns.getKey() + "-" + suffix, ns.getValue());
+            String name = ControlPlane.namespace(client, "e2e-wh-" + ns.getKey() + "-" + tag + "-" + suffix,
+                    ns.getValue());
             namespaces.add(name);
             docs.add(Fixtures.namespace(name, IstioTools.JSON.valueToTree(ns.getValue()).toString()));
             for (int i = 0; i < podLabels.size(); i++) {
@@ -166,7 +199,7 @@ class WebhookSelectionE2E {
         }
         // kube-system: the webhook is called for a labelled pod, but Istio's injector declines it.
         docs.add(Fixtures.namespace("kube-system", "{}"));
-        pods.add(create("kube-system", "e2e-wh-" + suffix, Map.of(Mesh.INJECT, "true"), docs));
+        pods.add(create("kube-system", "e2e-wh-" + tag + "-" + suffix, Map.of(Mesh.INJECT, "true"), docs));
 
         ClusterSnapshot snapshot = Fixtures.snapshot(docs.toArray(String[]::new));
         Mesh mesh = new Mesh(snapshot);
