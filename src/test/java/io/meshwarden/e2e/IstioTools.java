@@ -40,6 +40,11 @@ final class IstioTools {
         return Path.of(run(List.of("bash", SCRIPT.toString(), "charts", version), null).trim());
     }
 
+    /** istioctl built from the module (slow when not cached: about 3 to 16 minutes). */
+    static Path istioctl(String version) {
+        return Path.of(run(List.of("bash", SCRIPT.toString(), "istioctl", version), null).trim());
+    }
+
     /** {injectorConfig, injectorValues, meshConfig, webhooks, istiodEnv} of the istiod chart with these values. */
     static JsonNode render(String version, String valuesYaml, String namespace) {
         try {
