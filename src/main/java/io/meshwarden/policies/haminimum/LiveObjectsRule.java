@@ -26,6 +26,7 @@ import io.meshwarden.policy.MeshPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -115,7 +116,7 @@ final class LiveObjectsRule {
         List<Pdb> pdbs = s.pdbsFor(d);
         if (pdbs.isEmpty()) {
             if (p.requirePodDisruptionBudget()) {
-                missingPdb(d, checks);
+                missingPdb(d, s, checks);
             }
             return;
         }
@@ -177,11 +178,20 @@ final class LiveObjectsRule {
         return d.name() + "-meshwarden";
     }
 
-    private static void missingPdb(Workload d, Checks checks) {
+    private static void missingPdb(Workload d, ClusterSnapshot s, Checks checks) {
         ResourceRef pdbRef = new ResourceRef("policy/v1", "PodDisruptionBudget", d.namespace(), ownPdbName(d));
         Remedy remedy;
         Map<String, String> selector = d.selectorLabels();
-        if (selector == null) {
+        Optional<HelmRelease> chart = new Mesh(s).helmReleaseOf(d);
+        if (chart.isPresent() && "istiod".equals(chart.get().chartName()) && chartRendersPdb(chart.get())) {
+            // Found on the real charts: a PDB of ours created in the same run that raises autoscaleMin made two
+            // PDBs on istiod once the overlay was applied, and the eviction API refused every istiod pod.
+            remedy = Remedy.none(pdbRef, "The istiod chart of Helm release " + chart.get().name() + " renders its own "
+                    + "PodDisruptionBudget once istiod runs 2 or more replicas (global.defaultPodDisruptionBudget"
+                    + ".enabled is on): apply the values overlay that raises autoscaleMin (ha-helm-autoscale-min). "
+                    + "Meshwarden creates none, since a second PDB on the same pods makes the eviction API refuse "
+                    + "every istiod pod.");
+        } else if (selector == null) {
             remedy = Remedy.none(pdbRef, "The Deployment selects its pods with matchExpressions (or has no "
                     + "spec.selector.matchLabels), which a matchLabels selector cannot repeat; create a PDB with the "
                     + "Deployment's own spec.selector by hand.");
@@ -206,6 +216,12 @@ final class LiveObjectsRule {
         checks.fail(PDB_MISSING, Refs.of(d), null, "PodDisruptionBudget", "a PodDisruptionBudget selecting "
                 + "the pods", "none", d.ref() + " has no PodDisruptionBudget: a drain may evict every replica at "
                         + "once", remedy);
+    }
+
+    /** The chart's switch for its own PDB, on unless the release's values turn it off. */
+    private static boolean chartRendersPdb(HelmRelease r) {
+        JsonNode enabled = ValuesSource.of(r).value("global.defaultPodDisruptionBudget.enabled");
+        return !(Json.isSet(enabled) && Json.bool(enabled) == Boolean.FALSE);
     }
 
     private static void checkPdb(Workload d, Hpa hpa, Pdb pdb, int replicas, HaMinimumParameters p,

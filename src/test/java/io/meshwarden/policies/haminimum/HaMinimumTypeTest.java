@@ -150,6 +150,20 @@ class HaMinimumTypeTest {
     }
 
     @Test
+    void aHelmManagedIstiodGetsNoPdbOfOursBecauseItsChartRendersOne() {
+        String helmIstiod = istiodDeployment(1).replace("metadata: {name: istiod, namespace: istio-system,",
+                "metadata: {name: istiod, namespace: istio-system, annotations: {meta.helm.sh/release-name: istiod},");
+        assertTrue(helmIstiod.contains("meta.helm.sh/release-name"), helmIstiod);
+        Finding f = only(HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(helmIstiod, istiod("1.28.0", "{}"))),
+                "ha-pdb-missing");
+        assertEquals(Remedy.NONE, f.remedy().action(), "a PDB of ours next to the chart's blocks every eviction");
+        assertTrue(f.remedy().note().contains("renders its own PodDisruptionBudget"), f.remedy().note());
+        Finding off = only(HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(helmIstiod, istiod("1.28.0",
+                "{global: {defaultPodDisruptionBudget: {enabled: false}}}"))), "ha-pdb-missing");
+        assertEquals(Remedy.CREATE, off.remedy().action(), "with the chart's PDB off, Meshwarden's is the only one");
+    }
+
+    @Test
     void missingPdbGetsACreateRemedy() {
         RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(2)));
         Finding f = only(o, "ha-pdb-missing");
