@@ -94,6 +94,7 @@ public final class HelmOverlays {
 
     /** How the chart reference of {@link #upgradeCommand} is to be read. */
     public static final String REPO_NOTE = "Helm does not record the repository a release came from: replace <repo> "
-            + "with your alias for it (helm repo list), or <repo>/<chart> with the chart's path; --version is the "
-            + "release's own chart version, so only the values change.";
+            + "with your alias for it (helm repo list), or <repo>/<chart> with the path of the same chart version. "
+            + "With a repository chart, --version pins the release's own chart version so only the values change; "
+            + "Helm does not check --version against a local chart path.";
 }

@@ -129,12 +129,9 @@ public final class Json {
         }
     }
 
+    /** The one YAML writer (numbers-as-text stay quoted: a mesh config or chart schema would read 1 as a number). */
     public static String toYaml(JsonNode n) {
-        try {
-            return YAML.writeValueAsString(n);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return io.meshwarden.policy.Documents.toYaml(n);
     }
 
     /** Text for messages: scalars without quotes, everything else as compact JSON. */
