@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwarden.policies.PolicyTypes;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -214,6 +215,13 @@ class PolicyApiTest {
                 .body("paths.'/api/v1/policies/{name}'.delete.summary", notNullValue())
                 .body("paths.'/api/v1/sources'.get.summary", notNullValue())
                 .body("components.schemas.MeshPolicy.properties.spec", notNullValue())
-                .body("components.schemas.Problem.properties.violations", notNullValue());
+                .body("components.schemas.Problem.properties.violations", notNullValue())
+                // Generated from the policy model at build time: one variant per type, discriminated by type.
+                .body("components.schemas.MeshPolicySpec.discriminator.propertyName", equalTo("type"))
+                .body("components.schemas.MeshPolicySpec.oneOf.size()", equalTo(PolicyTypes.ALL.size()))
+                .body("components.schemas.ProxySizingParameters.properties.requests.required", hasItems("cpu",
+                        "memory"))
+                .body("components.schemas.HaMinimumParameters.properties.minReplicas.default", equalTo(2))
+                .body("components.schemas.TraceSamplingSpec.properties.type.enum", hasItems("TraceSampling"));
     }
 }
