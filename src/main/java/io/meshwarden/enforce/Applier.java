@@ -215,12 +215,10 @@ public final class Applier {
                     }
                     continue;
                 }
-                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-                    return failed(c, attempts, describe(e));
-                }
-                if (++conflicts >= 2) {
-                    return failed(c, attempts, "conflict: the object changed again while retrying (" + describe(e)
-                            + ")");
+                conflicts += e.getCode() == HttpURLConnection.HTTP_CONFLICT ? 1 : 0;
+                Outcome stop = giveUp(c, attempts, e, conflicts);
+                if (stop != null) {
+                    return stop;
                 }
                 live = reread(c, attempts, lost);
                 if (live == null) {
@@ -451,12 +449,10 @@ public final class Applier {
                     live = afterFailure(c, e, attempts, lost);
                     continue;
                 }
-                if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-                    return failed(c, attempts, describe(e));
-                }
-                if (++conflicts >= 2) {
-                    return failed(c, attempts, "conflict: the object changed again while retrying (" + describe(e)
-                            + ")");
+                conflicts += e.getCode() == HttpURLConnection.HTTP_CONFLICT ? 1 : 0;
+                Outcome stop = giveUp(c, attempts, e, conflicts);
+                if (stop != null) {
+                    return stop;
                 }
                 // Changed since the read: judge it anew (it may no longer be ours).
                 live = reread(c, attempts, lost);
@@ -522,5 +518,14 @@ public final class Applier {
 
     private static String describe(KubernetesClientException e) {
         return ApiRetry.describe(e);
+    }
+
+    /** A write failed with a client error: give up unless it was the first conflict (then re-read and retry). */
+    private Outcome giveUp(Change c, int attempts, KubernetesClientException e, int conflicts) {
+        if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
+            return failed(c, attempts, describe(e));
+        }
+        return conflicts >= 2 ? failed(c, attempts, "conflict: the object changed again while retrying ("
+                + describe(e) + ")") : null;
     }
 }

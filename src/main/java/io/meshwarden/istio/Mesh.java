@@ -117,6 +117,20 @@ public final class Mesh {
         return snapshot.helmRelease(ns, name);
     }
 
+    /**
+     * Long-running workloads (not Jobs or CronJobs) whose pods run an istio-proxy sidecar: what sizing and sampling
+     * rules look at.
+     */
+    public List<Workload> sidecarWorkloads() {
+        List<Workload> out = new ArrayList<>();
+        for (Workload w : snapshot.workloads()) {
+            if (w.kind().longRunning() && injection(w).injected()) {
+                out.add(w);
+            }
+        }
+        return out;
+    }
+
     public record Injection(boolean injected, String reason) {
     }
 

@@ -44,8 +44,8 @@ public final class ProxySizingRule {
         Mesh mesh = new Mesh(snapshot);
         Scope scope = new Scope(policy, snapshot);
         Checks checks = new Checks(policy);
-        for (Workload w : snapshot.workloads()) {
-            if (!w.kind().longRunning() || !scope.covers(w) || !mesh.injection(w).injected()) {
+        for (Workload w : mesh.sidecarWorkloads()) {
+            if (!scope.covers(w)) {
                 continue;
             }
             check(w, SidecarResources.of(w, mesh), p, checks, mesh);
@@ -226,12 +226,7 @@ public final class ProxySizingRule {
     /** See {@link CostSummary}. */
     static CostSummary cost(List<MeshPolicy> sizingPolicies, ClusterSnapshot snapshot) {
         Mesh mesh = new Mesh(snapshot);
-        List<Workload> injected = new ArrayList<>();
-        for (Workload w : snapshot.workloads()) {
-            if (w.kind().longRunning() && mesh.injection(w).injected()) {
-                injected.add(w);
-            }
-        }
+        List<Workload> injected = mesh.sidecarWorkloads();
         long cpuNow = 0;
         long memoryNow = 0;
         long[] cpu = new long[sizingPolicies.size()];

@@ -53,8 +53,8 @@ public final class TraceSamplingRule {
         Mesh mesh = new Mesh(snapshot);
         Scope scope = new Scope(policy, snapshot);
         Checks checks = new Checks(policy);
-        for (Workload w : snapshot.workloads()) {
-            if (!w.kind().longRunning() || !scope.covers(w) || !mesh.injection(w).injected()) {
+        for (Workload w : mesh.sidecarWorkloads()) {
+            if (!scope.covers(w)) {
                 continue;
             }
             Effective e = effective(w, mesh);
