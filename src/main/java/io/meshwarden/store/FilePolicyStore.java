@@ -7,13 +7,17 @@ import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyCodec;
 import io.meshwarden.policy.PolicyMetadata;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -26,6 +30,8 @@ import java.util.function.LongConsumer;
  * durable (see {@link AtomicFiles}) before they are acknowledged; reads are served from memory.
  */
 public final class FilePolicyStore implements PolicyStore {
+    /** Longest name stored under its own file name: with ".yaml", a temp prefix and margin it stays under 255 bytes. */
+    static final int MAX_PLAIN_NAME = 200;
 
     private final Path dir;
     private final ResourceVersionClock clock;
@@ -73,8 +79,7 @@ public final class FilePolicyStore implements PolicyStore {
                 }
                 try {
                     MeshPolicy p = readFile(file);
-                    String expected = fileName.substring(0, fileName.length() - ".yaml".length());
-                    if (!expected.equals(p.name())) {
+                    if (!fileName.equals(fileNameOf(p.name()))) {
                         errors.add(new LoadError(fileName, "metadata.name '" + p.name() + "' does not match the file "
                                 + "name"));
                         continue;
@@ -214,6 +219,23 @@ public final class FilePolicyStore implements PolicyStore {
     }
 
     private Path fileOf(String name) {
-        return dir.resolve(name + ".yaml");
+        return dir.resolve(fileNameOf(name));
+    }
+
+    /**
+     * {@code <name>.yaml}, except for names too long for a file name with its suffix (a DNS subdomain may have 253
+     * characters; file systems allow 255 bytes): those keep a prefix and a hash of the whole name. The '~' cannot
+     * occur in a name, so the two forms never collide.
+     */
+    static String fileNameOf(String name) {
+        if (name.length() <= MAX_PLAIN_NAME) {
+            return name + ".yaml";
+        }
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
+            return name.substring(0, MAX_PLAIN_NAME - 20) + "~" + HexFormat.of().formatHex(hash, 0, 8) + ".yaml";
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

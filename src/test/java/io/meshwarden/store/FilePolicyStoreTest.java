@@ -124,4 +124,27 @@ class FilePolicyStoreTest {
         }
         assertNotEquals(null, s.get("a").orElse(null));
     }
+
+    /** Issue 14, item 4: valid names of 209-253 characters answered 503 (the temp file name passed 255 bytes). */
+    @Test
+    void namesUpTo253CharactersAreStoredReloadedAndDeleted() throws Exception {
+        String longest = "a".repeat(63) + "." + "b".repeat(63) + "." + "c".repeat(63) + "." + "d".repeat(61);
+        assertEquals(253, longest.length());
+        String edge = "e".repeat(63) + "." + "f".repeat(63) + "." + "g".repeat(63) + "." + "h".repeat(9);
+        FilePolicyStore s = open();
+        s.create(TestPolicies.tracing(longest, "1"));
+        s.create(TestPolicies.tracing(edge, "2"));
+        s.update(TestPolicies.tracing(longest, "3"), null, false);
+        FilePolicyStore reopened = open();
+        assertEquals(List.of(longest, edge), reopened.list().stream().map(MeshPolicy::name).sorted().toList());
+        assertEquals(List.of(), reopened.loadErrors());
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                assertTrue(f.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 255,
+                        f.toString());
+            }
+        }
+        reopened.delete(longest, null, false);
+        assertEquals(List.of(edge), open().list().stream().map(MeshPolicy::name).toList());
+    }
 }
