@@ -5,8 +5,11 @@
 #   bench/memory.sh                                   # 10000 workloads; the k8s/ Deployment's options, -Xmx64m, default
 #   bench/memory.sh 10000 "-Xmx96m -XX:+UseSerialGC"  # chosen size and settings ("" is the JVM default)
 #   MVNW_FLAGS=-o bench/memory.sh                      # build offline
-#   NATIVE_BIN=target/meshwarden-1.0.0-SNAPSHOT-runner bench/memory.sh 10000 "-Xmx64m"
-#                                                     # a native executable (./mvnw package -Dnative) instead of the jar
+#   NATIVE_BIN=target/native/meshwarden-runner bench/memory.sh
+#                                                     # JVM and native side by side: the k8s/ JVM options, then the
+#                                                     # native executable with the k8s/ native options and its default
+#   NATIVE_BIN=... bench/memory.sh 10000 "-Xmx64m" "native:-Xmx32m"
+#                                                     # a setting prefixed "native:" runs the native executable
 # Ports: APP_PORT (18080), MOCK_PORT (18443; the request counts are served on MOCK_PORT+1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +17,16 @@ cd "$(dirname "$0")/.."
 workloads=${1:-10000}
 shift || true
 settings=("$@")
-[ ${#settings[@]} -gt 0 ] || settings=(
-  "-Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k -XX:MaxDirectMemorySize=32m"
-  "-Xmx64m -XX:+UseSerialGC" "")
+jvm_k8s="-Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k -XX:MaxDirectMemorySize=32m"
+# The native options of the k8s/ native overlay (k8s/overlays/native); keep the two in step.
+native_k8s=${NATIVE_K8S_OPTS:-"-Xmx48m"}
+if [ ${#settings[@]} -eq 0 ]; then
+  if [ -n "${NATIVE_BIN:-}" ]; then
+    settings=("$jvm_k8s" "native:$native_k8s" "native:")
+  else
+    settings=("$jvm_k8s" "-Xmx64m -XX:+UseSerialGC" "")
+  fi
+fi
 # As the k8s/ Deployment sets it: glibc otherwise reserves a malloc arena per thread.
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 app_port=${APP_PORT:-18080}
@@ -75,8 +85,14 @@ reset_counts() { curl -sf -X POST "http://localhost:$counts_port/reset" >/dev/nu
 
 rows=()
 notes=()
-for opts in "${settings[@]}"; do
-  label=${opts:-default}
+for setting in "${settings[@]}"; do
+  opts=${setting#native:}
+  if [ "$opts" != "$setting" ]; then
+    [ -n "${NATIVE_BIN:-}" ] || { echo "setting '$setting' needs NATIVE_BIN" >&2; exit 2; }
+    launch=("$NATIVE_BIN"); jar=(); label="native ${opts:-default}"
+  else
+    launch=(java); jar=(-jar target/quarkus-app/quarkus-run.jar); label="JVM ${opts:-default}"
+  fi
   store="$work/store-$RANDOM"
   log="$work/app-$RANDOM.log"
   # The API wants a token as on any install outside a cluster: the generated admin token, read once ready.
@@ -84,7 +100,6 @@ for opts in "${settings[@]}"; do
   start=$(now_ms)
   # Unquoted $opts: it holds several JVM options, or none.
   # shellcheck disable=SC2086
-  if [ -n "${NATIVE_BIN:-}" ]; then launch=("$NATIVE_BIN"); jar=(); else launch=(java); jar=(-jar target/quarkus-app/quarkus-run.jar); fi
   "${launch[@]}" $opts -Dquarkus.http.port="$app_port" \
     -Dquarkus.kubernetes-client.api-server-url="http://localhost:$mock_port" \
     -Dquarkus.kubernetes-client.trust-certs=true \
@@ -159,9 +174,9 @@ for opts in "${settings[@]}"; do
 done
 
 echo
-echo "Meshwarden JVM, $workloads workloads ($(grep -o '[0-9]* objects' "$work/mock.log")), 5 example policies;" \
+echo "Meshwarden, $workloads workloads ($(grep -o '[0-9]* objects' "$work/mock.log")), 5 example policies;" \
   "MiB; ms; requests counted at the mock API server"
-printf '%-28s %8s %10s %11s %9s %10s %6s %8s %10s %6s %8s  %s\n' "JVM options" "ready" "RSS start" \
+printf '%-28s %8s %10s %11s %9s %10s %6s %8s %10s %6s %8s  %s\n' "artifact and options" "ready" "RSS start" \
   "peak cycle" "RSS end" "audit" "reqs" "findings" "dry run" "reqs" "outcome" "result"
 printf '%s\n' "${rows[@]}"
 for n in "${notes[@]+"${notes[@]}"}"; do echo "note: $n"; done

@@ -1,6 +1,7 @@
 package io.meshwarden.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.meshwarden.testing.PackagedArtifact;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -28,7 +29,8 @@ import java.util.concurrent.Future;
  * <pre>
  *   java -cp target/test-classes:target/classes:target/quarkus-app/lib/main/* io.meshwarden.bench.CrashLoadDriver \
  *       [--iterations 200] [--writers 100] [--own 3] [--shared 10] [--kill-ms 200-2000] [--auth tokens|none] \
- *       [--seed N] [--work DIR] [--jar target/quarkus-app/quarkus-run.jar] [--jvm "-Xmx256m ..."]
+ *       [--seed N] [--work DIR] [--jar target/quarkus-app/quarkus-run.jar | --native target/native/meshwarden-runner] \
+ *       [--jvm "-Xmx256m ..."]
  * </pre>
  *
  * Prints one line per iteration and the totals; exits 1 on any lost write, torn file, non-monotonic version or
@@ -38,7 +40,7 @@ public final class CrashLoadDriver {
     private static final String PROBE = "crash-probe";
 
     /** What to run. */
-    public record Options(Path jar, Path work, int iterations, int writers, int ownNames, int sharedNames,
+    public record Options(PackagedArtifact artifact, Path work, int iterations, int writers, int ownNames, int sharedNames,
             int killMinMs, int killMaxMs, String auth, long seed, List<String> jvmOptions) {
     }
 
@@ -84,7 +86,7 @@ public final class CrashLoadDriver {
         this.shared = CrashLoadWriter.sharedNames(options.sharedNames());
         this.store = Files.createDirectories(options.work().resolve("store"));
         this.auth = BenchAuth.create(options.auth(), options.work());
-        this.app = new PackagedApp(options.jar(), store, options.work().resolve("app.log"), options.jvmOptions(),
+        this.app = new PackagedApp(options.artifact(), store, options.work().resolve("app.log"), options.jvmOptions(),
                 auth);
     }
 
@@ -283,7 +285,11 @@ public final class CrashLoadDriver {
         Path work = a.containsKey("work") ? Files.createDirectories(Path.of(a.get("work")))
                 : Files.createTempDirectory("crash-load");
         String jvm = a.getOrDefault("jvm", "").trim();
-        return new Options(Path.of(a.getOrDefault("jar", "target/quarkus-app/quarkus-run.jar")), work,
+        PackagedArtifact artifact = a.containsKey("native")
+                ? new PackagedArtifact(Path.of(a.get("native")).toAbsolutePath(), true)
+                : new PackagedArtifact(Path.of(a.getOrDefault("jar", PackagedArtifact.JAR.toString())).toAbsolutePath(),
+                        false);
+        return new Options(artifact, work,
                 Integer.parseInt(a.getOrDefault("iterations", "200")), Integer.parseInt(a.getOrDefault("writers",
                 "100")), Integer.parseInt(a.getOrDefault("own", "3")), Integer.parseInt(a.getOrDefault("shared",
                 "10")), Integer.parseInt(kill[0]), Integer.parseInt(kill[1]), a.getOrDefault("auth", "tokens"),

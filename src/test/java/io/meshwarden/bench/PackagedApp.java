@@ -1,5 +1,6 @@
 package io.meshwarden.bench;
 
+import io.meshwarden.testing.PackagedArtifact;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -11,12 +12,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The packaged application (target/quarkus-app/quarkus-run.jar) as a child JVM on a free port with a given store
- * directory and nothing else: no cluster, no GitOps, no scheduled audit or enforcement, so that only REST writes
+ * The packaged application (the JVM jar or the native executable) as a child process on a free port with a given
+ * store directory and nothing else: no cluster, no GitOps, no scheduled audit or enforcement, so that only REST writes
  * touch the store.
  */
 final class PackagedApp {
-    private final Path jar;
+    private final PackagedArtifact artifact;
     private final Path storeDir;
     private final Path log;
     private final List<String> jvmOptions;
@@ -24,8 +25,8 @@ final class PackagedApp {
     private volatile Process process;
     private int port;
 
-    PackagedApp(Path jar, Path storeDir, Path log, List<String> jvmOptions, BenchAuth auth) {
-        this.jar = jar;
+    PackagedApp(PackagedArtifact artifact, Path storeDir, Path log, List<String> jvmOptions, BenchAuth auth) {
+        this.artifact = artifact;
         this.storeDir = storeDir;
         this.log = log;
         this.jvmOptions = jvmOptions;
@@ -39,12 +40,10 @@ final class PackagedApp {
         }, "packaged-app-reaper"));
     }
 
-    /** Starts the JVM and waits for /q/health/ready; returns the milliseconds it took. */
+    /** Starts the app and waits for /q/health/ready; returns the milliseconds it took. */
     long start(String label) throws IOException, InterruptedException {
         port = freePort();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(jvmOptions);
+        List<String> cmd = new ArrayList<>(jvmOptions);
         cmd.add("-Dquarkus.http.port=" + port);
         cmd.add("-Dmeshwarden.store.type=file");
         cmd.add("-Dmeshwarden.store.dir=" + storeDir.toAbsolutePath());
@@ -53,8 +52,7 @@ final class PackagedApp {
         cmd.add("-Dmeshwarden.enforce.enabled=false");
         cmd.add("-Dmeshwarden.leader-election.enabled=false");
         cmd.addAll(auth.jvmProperties());
-        cmd.add("-jar");
-        cmd.add(jar.toAbsolutePath().toString());
+        cmd = artifact.command(cmd, List.of());
         Files.writeString(log, "== " + label + ": " + String.join(" ", cmd) + "\n", StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         long t0 = System.nanoTime();

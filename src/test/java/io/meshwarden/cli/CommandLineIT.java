@@ -3,6 +3,7 @@ package io.meshwarden.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.meshwarden.testing.PackagedArtifact;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -40,10 +41,7 @@ class CommandLineIT {
     @ParameterizedTest
     @MethodSource("calls")
     void printsExitsAndTouchesNothing(Call call) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path jar = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
-        List<String> command = new java.util.ArrayList<>(List.of(java, "-jar", jar.toString()));
-        command.addAll(call.args());
+        List<String> command = PackagedArtifact.current().command(List.of(), call.args());
         boolean busyBefore = listening(8080);
         Process p = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
