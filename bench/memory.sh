@@ -44,8 +44,10 @@ fabric8=${client_jar##*/io.fabric8.kubernetes-client-}
 fabric8=${fabric8%.jar}
 m2=${MAVEN_REPO:-$HOME/.m2/repository}
 mock_cp=""
-for a in kubernetes-server-mock mockwebserver; do
+# The app ships only the fabric8 model groups it reads (pom.xml); the mock server builds objects of other groups too.
+for a in kubernetes-server-mock mockwebserver $(cd "$m2/io/fabric8" && ls -d kubernetes-model-*); do
   jar="$m2/io/fabric8/$a/$fabric8/$a-$fabric8.jar"
+  case $a in kubernetes-model-*) [ -f "$jar" ] || continue ;; esac
   [ -f "$jar" ] || { echo "missing $jar (run ./mvnw test-compile online once)" >&2; exit 1; }
   mock_cp="$mock_cp:$jar"
 done
@@ -57,7 +59,7 @@ cleanup() {
   [ -z "$app_pid" ] || kill "$app_pid" 2>/dev/null || true
   [ -z "$mock_pid" ] || kill "$mock_pid" 2>/dev/null || true
   wait 2>/dev/null || true
-  rm -rf "$work"
+  if [ -n "${KEEP_WORK:-}" ]; then echo "work directory kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
