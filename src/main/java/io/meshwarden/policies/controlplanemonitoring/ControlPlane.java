@@ -1,5 +1,6 @@
 package io.meshwarden.policies.controlplanemonitoring;
 
+import io.meshwarden.evaluate.Scope;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.Workload;
 import java.util.ArrayList;
@@ -13,11 +14,12 @@ import java.util.List;
 record ControlPlane(List<Workload> istiods, List<Workload> gateways) {
     static final String DEFAULT_NAMESPACE = "istio-system";
 
-    static ControlPlane of(ClusterSnapshot snapshot) {
+    /** The components the policy's target covers; only their namespaces receive Meshwarden's objects. */
+    static ControlPlane of(ClusterSnapshot snapshot, Scope scope) {
         List<Workload> istiods = new ArrayList<>();
         List<Workload> gateways = new ArrayList<>();
         for (Workload w : snapshot.workloads()) {
-            if (!w.kind().longRunning()) {
+            if (!w.kind().longRunning() || !scope.covers(w)) {
                 continue;
             }
             if ("istiod".equals(w.podLabels().get("app"))) {

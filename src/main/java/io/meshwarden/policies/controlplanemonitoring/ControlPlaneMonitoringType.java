@@ -66,19 +66,15 @@ public final class ControlPlaneMonitoringType implements PolicyKind {
         ControlPlaneMonitoringParameters p = (ControlPlaneMonitoringParameters) policy.spec().parameters();
         Scope scope = new Scope(policy, snapshot);
         Checks checks = new Checks(policy);
-        ControlPlane cp = ControlPlane.of(snapshot);
+        ControlPlane cp = ControlPlane.of(snapshot, scope);
         for (Workload w : cp.istiods()) {
-            if (scope.covers(w)) {
-                ScrapeRule.check(w, true, cp, p, snapshot, checks);
-            }
+            ScrapeRule.check(w, true, cp, p, snapshot, checks);
         }
         for (Workload w : cp.gateways()) {
-            if (scope.covers(w)) {
-                ScrapeRule.check(w, false, cp, p, snapshot, checks);
-            }
+            ScrapeRule.check(w, false, cp, p, snapshot, checks);
         }
-        // Alerts watch the control plane: without an istiod in the snapshot there is nothing to alert on.
-        if (cp.istiods().stream().anyMatch(scope::covers)) {
+        // Alerts watch the control plane: without an istiod in the target there is nothing to alert on.
+        if (!cp.istiods().isEmpty()) {
             for (String id : p.alerts()) {
                 AlertRule.check(Alerts.byId(id).orElseThrow(), cp, p, snapshot, checks);
             }
