@@ -53,13 +53,23 @@ class MonitoringObjectsE2E {
     static String ns;
 
     @BeforeAll
-    static void setUp() throws IOException {
+    static void setUp() {
         client = ControlPlane.client();
+        installPrometheusOperatorCrds(client);
+        ns = ControlPlane.namespace(client, "mon-" + ControlPlane.suffix(), Map.of());
+    }
+
+    /** ServiceMonitor, PodMonitor and PrometheusRule as prometheus-operator defines them, at the pinned version. */
+    static void installPrometheusOperatorCrds(KubernetesClient client) {
         Path crds = Path.of(run(List.of("bash", CRDS_SCRIPT.toString(), "dir"), null).strip());
         for (String kind : List.of("servicemonitors", "podmonitors", "prometheusrules")) {
-            ControlPlane.installCrds(client, Files.readString(crds.resolve("monitoring.coreos.com_" + kind + ".yaml")));
+            try {
+                ControlPlane.installCrds(client, Files.readString(crds.resolve("monitoring.coreos.com_" + kind
+                        + ".yaml")));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
-        ns = ControlPlane.namespace(client, "mon-" + ControlPlane.suffix(), Map.of());
     }
 
     @AfterAll
