@@ -464,7 +464,7 @@ class KustomizeTest {
                 policies.addAll(parse(file.asText()));
             }
         }
-        assertTrue(policies.size() >= 7, "expected the five example policies and the two of the ConfigMap, got "
+        assertTrue(policies.size() >= 9, "expected the seven example policies and the two of the ConfigMap, got "
                 + policies.size());
         Set<String> types = new TreeSet<>();
         for (JsonNode p : policies) {
