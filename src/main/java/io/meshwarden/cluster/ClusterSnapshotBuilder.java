@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.meshwarden.cluster.Nodes.StringPool;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.model.Addon;
+import io.meshwarden.model.AddonConfig;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.HelmRelease;
 import io.meshwarden.model.Hpa;
@@ -14,15 +18,21 @@ import io.meshwarden.model.IstioResource;
 import io.meshwarden.model.MeshConfig;
 import io.meshwarden.model.NamespaceInfo;
 import io.meshwarden.model.Node;
+import io.meshwarden.model.OperatorKind;
+import io.meshwarden.model.OperatorResource;
 import io.meshwarden.model.Ownership;
 import io.meshwarden.model.Pdb;
 import io.meshwarden.model.ProxyPlacement;
+import io.meshwarden.model.PodDetails;
 import io.meshwarden.model.ProxyResources;
+import io.meshwarden.model.ServiceInfo;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.LabelSelector;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,6 +65,9 @@ public final class ClusterSnapshotBuilder {
     private final List<MeshConfig> meshConfigs = new ArrayList<>();
     private final List<IstioResource> istioResources = new ArrayList<>();
     private final List<Node> nodes = new ArrayList<>();
+    private final List<ServiceInfo> services = new ArrayList<>();
+    private final List<AddonConfig> addonConfigs = new ArrayList<>();
+    private final List<OperatorResource> operatorResources = new ArrayList<>();
     private final Map<String, HelmRelease> releases = new HashMap<>();
     /** Identity to where it was first seen, so a duplicate can name both places. */
     private final Map<String, String> seen = new HashMap<>();
@@ -97,7 +110,7 @@ public final class ClusterSnapshotBuilder {
 
     public ClusterSnapshot build() {
         return new ClusterSnapshot(namespaces, workloads, hpas, pdbs, meshConfigs, List.copyOf(releases.values()),
-                istioResources, nodes);
+                istioResources, nodes, services, addonConfigs, operatorResources);
     }
 
     static boolean isListKind(String kind) {
@@ -129,8 +142,10 @@ public final class ClusterSnapshotBuilder {
         String group = Nodes.group(apiVersion);
         Optional<WorkloadKind> workloadKind = WorkloadKind.of(group, kind);
         Optional<IstioKind> istioKind = IstioKind.of(group, kind);
+        Optional<OperatorKind> operatorKind = OperatorKind.of(group, kind);
         boolean core = group.isEmpty();
-        boolean kept = workloadKind.isPresent() || istioKind.isPresent() || (core && kind.equals("Namespace"))
+        boolean kept = workloadKind.isPresent() || istioKind.isPresent() || operatorKind.isPresent()
+                || (core && kind.equals("Namespace")) || (core && kind.equals("Service"))
                 || (core && kind.equals("Node"))
                 || (core && kind.equals("ConfigMap")) || (core && kind.equals("Secret"))
                 || (group.equals("autoscaling") && kind.equals("HorizontalPodAutoscaler"))
@@ -156,7 +171,13 @@ public final class ClusterSnapshotBuilder {
                 return new IstioResource(k, pool.string(apiVersion), k == IstioKind.SAIL_ISTIO ? null : ns, name,
                         labels(meta), annotations(meta), object.get("spec"));
             }
+            if (operatorKind.isPresent()) {
+                return new OperatorResource(operatorKind.get(), pool.string(apiVersion), ns, name, labels(meta),
+                        trimmedSpec(operatorKind.get(), object.get("spec")));
+            }
             switch (kind) {
+                case "Service":
+                    return service(ns, name, meta, object);
                 case "Namespace":
                     return new NamespaceInfo(name, labels(meta), annotations(meta));
                 case "Node":
@@ -168,8 +189,11 @@ public final class ClusterSnapshotBuilder {
                 case "PodDisruptionBudget":
                     return pdb(ns, name, apiVersion, meta, object);
                 case "ConfigMap":
-                    return HelmReleaseDecoder.isReleaseConfigMap(object) ? helmRelease(ns, name, object)
-                            : meshConfig(ns, name, object);
+                    if (HelmReleaseDecoder.isReleaseConfigMap(object)) {
+                        return helmRelease(ns, name, object);
+                    }
+                    MeshConfig mesh = meshConfig(ns, name, object);
+                    return mesh != null ? mesh : addonConfig(ns, name, meta, object);
                 case "Secret":
                     return helmRelease(ns, name, object);
                 default:
@@ -210,6 +234,12 @@ public final class ClusterSnapshotBuilder {
             meshConfigs.add((MeshConfig) trimmed);
         } else if (trimmed instanceof Node) {
             nodes.add((Node) trimmed);
+        } else if (trimmed instanceof ServiceInfo) {
+            services.add((ServiceInfo) trimmed);
+        } else if (trimmed instanceof AddonConfig) {
+            addonConfigs.add((AddonConfig) trimmed);
+        } else if (trimmed instanceof OperatorResource) {
+            operatorResources.add((OperatorResource) trimmed);
         } else {
             throw new IllegalStateException("not a snapshot record: " + trimmed.getClass());
         }
@@ -231,6 +261,12 @@ public final class ClusterSnapshotBuilder {
             return "ConfigMap " + ((MeshConfig) o).namespace() + "/" + ((MeshConfig) o).configMapName();
         } else if (o instanceof Node) {
             return "Node " + ((Node) o).name();
+        } else if (o instanceof ServiceInfo) {
+            return ((ServiceInfo) o).ref();
+        } else if (o instanceof AddonConfig) {
+            return ((AddonConfig) o).ref();
+        } else if (o instanceof OperatorResource) {
+            return ((OperatorResource) o).ref();
         }
         throw new IllegalStateException("not a snapshot record: " + o.getClass());
     }
@@ -294,7 +330,139 @@ public final class ClusterSnapshotBuilder {
         }
         boolean placeholder = proxy != null && "auto".equals(proxy.path("image").asText());
         return new Workload(kind, ns, name, labels, annotations(meta), replicas, podLabels, podAnnotations,
-                placement, resources, placeholder, kind == WorkloadKind.CRON_JOB ? null : selectorLabels(spec));
+                placement, resources, placeholder, kind == WorkloadKind.CRON_JOB ? null : selectorLabels(spec),
+                addonDetails(name, labels, podLabels, spec, podSpec, templatePath));
+    }
+
+    /** Pod details for a workload that looks like an add-on; null (nothing kept) for every other workload. */
+    private PodDetails addonDetails(String name, Map<String, String> labels, Map<String, String> podLabels,
+            JsonNode spec, JsonNode podSpec, String templatePath) {
+        List<String> images = new ArrayList<>();
+        for (JsonNode c : Nodes.array(podSpec, "containers", templatePath + ".spec.containers")) {
+            images.add(c.path("image").asText(null));
+        }
+        if (Addon.detect(name, labels, podLabels, images).isEmpty()) {
+            return null;
+        }
+        List<PodDetails.Container> containers = new ArrayList<>();
+        for (JsonNode c : Nodes.array(podSpec, "containers", templatePath + ".spec.containers")) {
+            JsonNode res = c.path("resources");
+            Map<String, String> env = new LinkedHashMap<>();
+            Set<String> envFrom = new HashSet<>();
+            for (JsonNode e : Nodes.array(c, "env", templatePath + ".spec.containers[].env")) {
+                String key = e.path("name").asText(null);
+                if (key == null) {
+                    continue;
+                }
+                if (e.has("valueFrom")) {
+                    envFrom.add(key);
+                } else {
+                    env.put(key, e.path("value").asText(""));
+                }
+            }
+            List<String> args = new ArrayList<>();
+            for (String field : List.of("command", "args")) {
+                for (JsonNode a : Nodes.array(c, field, templatePath + ".spec.containers[]." + field)) {
+                    args.add(a.asText());
+                }
+            }
+            containers.add(new PodDetails.Container(c.path("name").asText(""), c.path("image").asText(null),
+                    res.path("requests").size() > 0, res.path("limits").size() > 0, env, envFrom, args));
+        }
+        List<PodDetails.Volume> volumes = new ArrayList<>();
+        for (JsonNode v : Nodes.array(podSpec, "volumes", templatePath + ".spec.volumes")) {
+            volumes.add(volume(v));
+        }
+        List<String> claims = new ArrayList<>();
+        for (JsonNode t : Nodes.array(spec, "volumeClaimTemplates", "spec.volumeClaimTemplates")) {
+            claims.add(t.path("metadata").path("name").asText(""));
+        }
+        return new PodDetails(containers, volumes, claims);
+    }
+
+    private static PodDetails.Volume volume(JsonNode v) {
+        String name = v.path("name").asText("");
+        if (v.has("emptyDir")) {
+            return new PodDetails.Volume(name, PodDetails.Source.EMPTY_DIR, null);
+        } else if (v.has("persistentVolumeClaim")) {
+            return new PodDetails.Volume(name, PodDetails.Source.PERSISTENT_VOLUME_CLAIM,
+                    v.path("persistentVolumeClaim").path("claimName").asText(null));
+        } else if (v.has("ephemeral")) {
+            return new PodDetails.Volume(name, PodDetails.Source.EPHEMERAL_CLAIM, null);
+        } else if (v.has("configMap")) {
+            return new PodDetails.Volume(name, PodDetails.Source.CONFIG_MAP, v.path("configMap").path("name")
+                    .asText(null));
+        } else if (v.has("secret")) {
+            return new PodDetails.Volume(name, PodDetails.Source.SECRET, v.path("secret").path("secretName")
+                    .asText(null));
+        }
+        return new PodDetails.Volume(name, PodDetails.Source.OTHER, null);
+    }
+
+    private ServiceInfo service(String ns, String name, JsonNode meta, JsonNode object) {
+        JsonNode spec = orEmpty(Nodes.object(object, "spec", "spec"));
+        List<String> ports = new ArrayList<>();
+        for (JsonNode p : Nodes.array(spec, "ports", "spec.ports")) {
+            if (p.path("name").isTextual()) {
+                ports.add(pool.string(p.path("name").asText()));
+            }
+        }
+        return new ServiceInfo(ns, name, labels(meta), pool.string(Nodes.text(spec, "type", "spec.type")),
+                Nodes.stringMap(spec, "selector", "spec.selector", pool, Set.of()), ports);
+    }
+
+    /** Only add-on configuration ConfigMaps, and only their configuration key; null for every other ConfigMap. */
+    private AddonConfig addonConfig(String ns, String name, JsonNode meta, JsonNode object) {
+        Map<String, String> labels = labels(meta);
+        String key = null;
+        for (Addon a : List.of(Addon.KIALI, Addon.GRAFANA)) {
+            if (a.id().equals(name) || a.id().equals(labels.get(Addon.APP))
+                    || a.id().equals(labels.get(Addon.APP_NAME))) {
+                key = a == Addon.KIALI ? AddonConfig.KIALI_CONFIG : AddonConfig.GRAFANA_INI;
+            }
+        }
+        JsonNode data = Nodes.object(object, "data", "data");
+        String text = key == null || data == null ? null : Nodes.text(data, key, "data." + key);
+        return text == null ? null : new AddonConfig(ns, name, labels, Map.of(key, text));
+    }
+
+    /** What the rules read of an operator resource; the rest (relabelings, annotations of alerts) is dropped. */
+    private static JsonNode trimmedSpec(OperatorKind kind, JsonNode spec) {
+        if (spec == null || !spec.isObject()) {
+            return null;
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        switch (kind) {
+            case PROMETHEUS_RULE:
+                ArrayNode groups = out.putArray("groups");
+                for (JsonNode g : spec.path("groups")) {
+                    ArrayNode rules = groups.addObject().put("name", g.path("name").asText("")).putArray("rules");
+                    for (JsonNode r : g.path("rules")) {
+                        ObjectNode rule = rules.addObject();
+                        for (String f : List.of("alert", "record", "expr")) {
+                            if (r.path(f).isValueNode()) {
+                                rule.put(f, r.path(f).asText());
+                            }
+                        }
+                    }
+                }
+                return out;
+            case SERVICE_MONITOR:
+            case POD_MONITOR:
+                for (String f : List.of("selector", "namespaceSelector", "endpoints", "podMetricsEndpoints")) {
+                    if (spec.has(f)) {
+                        out.set(f, spec.get(f));
+                    }
+                }
+                return out;
+            case KIALI:
+                if (spec.has("auth")) {
+                    out.set("auth", spec.get("auth"));
+                }
+                return out;
+            default:
+                return out;
+        }
     }
 
     /** {@code spec.selector.matchLabels}; null without a selector or with matchExpressions. */

@@ -52,6 +52,7 @@ public final class LiveSnapshotReader {
      * without the label, which the builder decodes to find their status.
      */
     static final String HELM_RELEASE_SELECTOR = "owner=helm,status!=superseded";
+    static final String ADDON_CONFIG_SELECTOR = "app.kubernetes.io/name in (kiali,grafana)";
     static final String HELM_TYPE_SELECTOR = "type=" + HelmReleaseDecoder.SECRET_TYPE;
     /** A release Secret holds the gzipped chart and rendered manifest, up to the 1 MiB object limit. */
     static final int HELM_PAGE_SIZE = 50;
@@ -178,6 +179,12 @@ public final class LiveSnapshotReader {
         list.add(LiveApi.core("", "v1", "configmaps", "ConfigMap", true).selecting(HELM_RELEASE_SELECTOR, null,
                 r -> LiveApi.hasLabel(r, "owner", "helm") && LiveApi.name(r) != null
                         && LiveApi.name(r).startsWith("sh.helm.release.v1.")).pagesOfAtMost(HELM_PAGE_SIZE));
+        // Exposure of add-ons and what ServiceMonitors select.
+        list.add(LiveApi.core("", "v1", "services", "Service", true));
+        // Only the add-ons' configuration ConfigMaps (Kiali's config.yaml, Grafana's grafana.ini), by the label the
+        // sample manifests and the upstream charts set.
+        list.add(LiveApi.core("", "v1", "configmaps", "ConfigMap", true).selecting(ADDON_CONFIG_SELECTOR, null,
+                r -> !isMeshConfigName(LiveApi.name(r))));
         // Newest first: a cluster serving v1 also serves the older versions, so the first hit is the preferred one.
         list.add(LiveApi.optional("networking.istio.io", List.of("v1alpha3"), "envoyfilters", "EnvoyFilter", true));
         list.add(LiveApi.optional("networking.istio.io", List.of("v1", "v1beta1", "v1alpha3"), "gateways", "Gateway",
@@ -187,6 +194,11 @@ public final class LiveSnapshotReader {
         list.add(LiveApi.optional("telemetry.istio.io", List.of("v1", "v1alpha1"), "telemetries", "Telemetry", true));
         list.add(LiveApi.optional("sailoperator.io", List.of("v1", "v1alpha1"), "istios", "Istio", false));
         list.add(LiveApi.optional("install.istio.io", List.of("v1alpha1"), "istiooperators", "IstioOperator", true));
+        // prometheus-operator and the Kiali operator: optional like Istio's own kinds (absent CRD = skipped, noted).
+        list.add(LiveApi.optional("monitoring.coreos.com", List.of("v1"), "servicemonitors", "ServiceMonitor", true));
+        list.add(LiveApi.optional("monitoring.coreos.com", List.of("v1"), "podmonitors", "PodMonitor", true));
+        list.add(LiveApi.optional("monitoring.coreos.com", List.of("v1"), "prometheusrules", "PrometheusRule", true));
+        list.add(LiveApi.optional("kiali.io", List.of("v1alpha1"), "kialis", "Kiali", true));
         return List.copyOf(list);
     }
 

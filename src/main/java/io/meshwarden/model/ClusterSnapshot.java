@@ -13,11 +13,13 @@ import java.util.function.ToIntFunction;
  * <p>The compact constructor stores every list sorted, so the lookups binary-search instead of needing index maps
  * (a record cannot hold derived fields, and a second copy of every reference would cost memory on big clusters).
  * Order: namespaces by name; workloads, HPAs, PDBs, mesh configs and Helm releases by namespace then name (then
- * kind); Istio resources by kind, namespace (cluster-scoped first), name; nodes by name.
+ * kind); Istio resources by kind, namespace (cluster-scoped first), name; nodes by name; Services and add-on
+ * ConfigMaps by namespace then name; operator resources by kind, namespace, name.
  */
 public record ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> workloads, List<Hpa> hpas,
         List<Pdb> pdbs, List<MeshConfig> meshConfigs, List<HelmRelease> helmReleases,
-        List<IstioResource> istioResources, List<Node> nodes) {
+        List<IstioResource> istioResources, List<Node> nodes, List<ServiceInfo> services,
+        List<AddonConfig> addonConfigs, List<OperatorResource> operatorResources) {
 
     private static final Comparator<String> NULLS_FIRST = Comparator.nullsFirst(Comparator.naturalOrder());
 
@@ -34,10 +36,34 @@ public record ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> wor
         istioResources = sorted(istioResources, Comparator.comparing(IstioResource::kind)
                 .thenComparing(IstioResource::namespace, NULLS_FIRST).thenComparing(IstioResource::name));
         nodes = sorted(nodes, Comparator.comparing(Node::name));
+        services = sorted(services, Comparator.comparing(ServiceInfo::namespace).thenComparing(ServiceInfo::name));
+        addonConfigs = sorted(addonConfigs,
+                Comparator.comparing(AddonConfig::namespace).thenComparing(AddonConfig::name));
+        operatorResources = sorted(operatorResources, Comparator.comparing(OperatorResource::kind)
+                .thenComparing(OperatorResource::namespace).thenComparing(OperatorResource::name));
+    }
+
+    /** A snapshot without the Services, add-on ConfigMaps and operator resources only the add-on rules read. */
+    public ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> workloads, List<Hpa> hpas,
+            List<Pdb> pdbs, List<MeshConfig> meshConfigs, List<HelmRelease> helmReleases,
+            List<IstioResource> istioResources, List<Node> nodes) {
+        this(namespaces, workloads, hpas, pdbs, meshConfigs, helmReleases, istioResources, nodes, null, null, null);
     }
 
     public static ClusterSnapshot empty() {
         return new ClusterSnapshot(null, null, null, null, null, null, null, null);
+    }
+
+    public List<ServiceInfo> servicesIn(String namespace) {
+        return range(services, s -> s.namespace().compareTo(namespace));
+    }
+
+    public List<AddonConfig> addonConfigsIn(String namespace) {
+        return range(addonConfigs, c -> c.namespace().compareTo(namespace));
+    }
+
+    public List<OperatorResource> operatorResources(OperatorKind kind) {
+        return range(operatorResources, r -> r.kind().compareTo(kind));
     }
 
     public Optional<NamespaceInfo> namespace(String name) {

@@ -14,11 +14,13 @@ import java.util.Objects;
  * @param selectorLabels {@code spec.selector.matchLabels}, which select the workload's pods however the template's
  *                       other labels change (version, chart); null when there is no selector or it has
  *                       {@code matchExpressions}, which matchLabels alone cannot express
+ * @param pod            containers and volumes of the pod template; kept only for workloads that look like an
+ *                       {@link Addon}, else null
  */
 public record Workload(WorkloadKind kind, String namespace, String name, Map<String, String> labels,
         Map<String, String> annotations, Integer replicas, Map<String, String> podLabels,
         Map<String, String> podAnnotations, ProxyPlacement proxy, ProxyResources proxyResources,
-        boolean proxyPlaceholder, Map<String, String> selectorLabels) {
+        boolean proxyPlaceholder, Map<String, String> selectorLabels, PodDetails pod) {
     public Workload {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(namespace, "namespace");
@@ -29,6 +31,14 @@ public record Workload(WorkloadKind kind, String namespace, String name, Map<Str
         podAnnotations = podAnnotations == null ? Map.of() : Map.copyOf(podAnnotations);
         proxy = proxy == null ? ProxyPlacement.NONE : proxy;
         selectorLabels = selectorLabels == null ? null : Map.copyOf(selectorLabels);
+    }
+
+    public Workload(WorkloadKind kind, String namespace, String name, Map<String, String> labels,
+            Map<String, String> annotations, Integer replicas, Map<String, String> podLabels,
+            Map<String, String> podAnnotations, ProxyPlacement proxy, ProxyResources proxyResources,
+            boolean proxyPlaceholder, Map<String, String> selectorLabels) {
+        this(kind, namespace, name, labels, annotations, replicas, podLabels, podAnnotations, proxy, proxyResources,
+                proxyPlaceholder, selectorLabels, null);
     }
 
     public boolean hasIstioProxy() {

@@ -2,9 +2,11 @@ package io.meshwarden.policies;
 
 import io.meshwarden.evaluate.Evaluator;
 import io.meshwarden.evaluate.PolicyKind;
+import io.meshwarden.policies.controlplanemonitoring.ControlPlaneMonitoringType;
 import io.meshwarden.policies.haminimum.HaMinimumType;
 import io.meshwarden.policies.headerremoval.HeaderRemovalType;
 import io.meshwarden.policies.injectionexclusion.InjectionExclusionType;
+import io.meshwarden.policies.meshaddons.MeshAddonsType;
 import io.meshwarden.policies.proxysizing.ProxySizingType;
 import io.meshwarden.policies.tracesampling.TraceSamplingType;
 import io.meshwarden.policy.PolicyCodec;
@@ -21,7 +23,9 @@ public final class PolicyTypes {
             InjectionExclusionType.TYPE,
             HeaderRemovalType.TYPE,
             ProxySizingType.TYPE,
-            TraceSamplingType.TYPE);
+            TraceSamplingType.TYPE,
+            MeshAddonsType.TYPE,
+            ControlPlaneMonitoringType.TYPE);
 
     public static final PolicyCodec CODEC = new PolicyCodec(ALL);
     public static final Evaluator EVALUATOR = new Evaluator(ALL);

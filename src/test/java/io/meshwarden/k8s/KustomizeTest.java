@@ -71,6 +71,12 @@ class KustomizeTest {
             "cluster telemetry.istio.io/telemetries get", "cluster telemetry.istio.io/telemetries list",
             "cluster sailoperator.io/istios get", "cluster sailoperator.io/istios list",
             "cluster install.istio.io/istiooperators get", "cluster install.istio.io/istiooperators list",
+            // MeshAddons and ControlPlaneMonitoring: Services, operators' monitors and rules, Kiali.
+            "cluster core/services get", "cluster core/services list",
+            "cluster monitoring.coreos.com/servicemonitors get", "cluster monitoring.coreos.com/servicemonitors list",
+            "cluster monitoring.coreos.com/podmonitors get", "cluster monitoring.coreos.com/podmonitors list",
+            "cluster monitoring.coreos.com/prometheusrules get", "cluster monitoring.coreos.com/prometheusrules list",
+            "cluster kiali.io/kialis get", "cluster kiali.io/kialis list",
             "cluster meshwarden.io/meshpolicies get", "cluster meshwarden.io/meshpolicies list",
             "cluster meshwarden.io/meshpolicies watch", "cluster meshwarden.io/meshpolicies create",
             "cluster meshwarden.io/meshpolicies update", "cluster meshwarden.io/meshpolicies delete",
@@ -107,6 +113,13 @@ class KustomizeTest {
             "cluster networking.istio.io/envoyfilters delete",
             "cluster telemetry.istio.io/telemetries create", "cluster telemetry.istio.io/telemetries patch",
             "cluster telemetry.istio.io/telemetries delete",
+            "cluster monitoring.coreos.com/servicemonitors create", "cluster monitoring.coreos.com/servicemonitors patch",
+            "cluster monitoring.coreos.com/servicemonitors delete",
+            "cluster monitoring.coreos.com/podmonitors create", "cluster monitoring.coreos.com/podmonitors patch",
+            "cluster monitoring.coreos.com/podmonitors delete",
+            "cluster monitoring.coreos.com/prometheusrules create", "cluster monitoring.coreos.com/prometheusrules patch",
+            "cluster monitoring.coreos.com/prometheusrules delete",
+            "cluster core/services patch", "cluster kiali.io/kialis patch",
             "cluster core/pods list",
             "cluster core/events create",
             ISTIO_NS + " core/configmaps patch");
@@ -254,6 +267,9 @@ class KustomizeTest {
                 assertTrue(Set.of("cluster policy/poddisruptionbudgets delete",
                         "cluster networking.istio.io/envoyfilters delete",
                         "cluster telemetry.istio.io/telemetries delete",
+                        "cluster monitoring.coreos.com/servicemonitors delete",
+                        "cluster monitoring.coreos.com/podmonitors delete",
+                        "cluster monitoring.coreos.com/prometheusrules delete",
                         "cluster wgpolicyk8s.io/policyreports delete [meshwarden]",
                         "cluster wgpolicyk8s.io/clusterpolicyreports delete [meshwarden]",
                         "cluster meshwarden.io/meshpolicies delete").contains(g), g);
@@ -448,7 +464,7 @@ class KustomizeTest {
                 policies.addAll(parse(file.asText()));
             }
         }
-        assertTrue(policies.size() >= 7, "expected the five example policies and the two of the ConfigMap, got "
+        assertTrue(policies.size() >= 9, "expected the seven example policies and the two of the ConfigMap, got "
                 + policies.size());
         Set<String> types = new TreeSet<>();
         for (JsonNode p : policies) {

@@ -36,7 +36,8 @@ class FixCommandTest {
 
     /** The files the example policies must fix; every other file must come out byte-identical. */
     static final Set<String> EXPECTED_CHANGED = Set.of("batch/jobs.yaml", "istio-ingress/gateway.yaml",
-            "istio-system/control-plane.yaml", "payments/workloads.yaml", "shop/workloads.yaml");
+            "istio-system/addons.yaml", "istio-system/control-plane.yaml", "payments/workloads.yaml",
+            "shop/workloads.yaml");
 
     @TempDir
     Path tmp;
@@ -140,7 +141,35 @@ class FixCommandTest {
         assertEquals("EnvoyFilter", filter.path("kind").asText());
         assertEquals("ingressgateway", filter.at("/spec/workloadSelector/labels/istio").asText());
         assertTrue(filter.at("/spec/configPatches").size() > 0);
-        assertTrue(o.out().contains("files created: 2"), o.out());
+        assertTrue(o.out().contains("files created: 7"), o.out());
+    }
+
+    @Test
+    void monitoringObjectsAreCreatedInTheMeshNamespaceWithThePolicyLabels() throws IOException {
+        Outcome o = fix();
+        assertEquals(FixCommand.OK, o.code(), o.err());
+        Path gen = out.resolve(FixCommand.GENERATED_DIR).resolve("istio-system");
+        JsonNode monitor = YAML.readTree(gen.resolve(
+                "podmonitor-meshwarden-gateway-istio-ingress-istio-ingressgateway.yaml").toFile());
+        assertEquals("monitoring.coreos.com/v1", monitor.path("apiVersion").asText());
+        assertEquals("istio-system", monitor.at("/metadata/namespace").asText());
+        assertEquals("kube-prometheus-stack", monitor.at("/metadata/labels/release").asText(),
+                "the label the policy's Prometheus selects by");
+        assertEquals("meshwarden", monitor.at("/metadata/labels/app.kubernetes.io~1managed-by").asText());
+        assertEquals("istio-ingress", monitor.at("/spec/namespaceSelector/matchNames/0").asText());
+        assertEquals("ingressgateway", monitor.at("/spec/selector/matchLabels/istio").asText());
+        assertEquals("http-envoy-prom", monitor.at("/spec/podMetricsEndpoints/0/port").asText());
+        // The example's PrometheusRule already alerts on rejects and root-certificate expiry: only the rest is created.
+        for (String missing : List.of("push-errors", "listener-conflicts", "injection-failures", "validation-webhook")) {
+            JsonNode rule = YAML.readTree(gen.resolve("prometheusrule-meshwarden-istio-" + missing + ".yaml").toFile());
+            assertEquals("PrometheusRule", rule.path("kind").asText());
+            assertEquals("kube-prometheus-stack", rule.at("/metadata/labels/release").asText());
+            assertTrue(rule.at("/spec/groups/0/rules/0/alert").isTextual(), rule.toString());
+        }
+        for (String present : List.of("xds-rejects", "cert-expiry")) {
+            assertFalse(Files.exists(gen.resolve("prometheusrule-meshwarden-istio-" + present + ".yaml")), present);
+        }
+        assertFalse(Files.exists(gen.resolve("servicemonitor-meshwarden-istiod.yaml")), "istiod is already scraped");
     }
 
     @Test

@@ -44,6 +44,10 @@ class LiveSnapshotReaderTest {
     private static final List<String> ALL_ISTIO_APIS = List.of("envoyfilters.networking.istio.io",
             "gateways.networking.istio.io", "virtualservices.networking.istio.io", "telemetries.telemetry.istio.io",
             "istios.sailoperator.io", "istiooperators.install.istio.io");
+    private static final List<String> OPERATOR_APIS = List.of("servicemonitors.monitoring.coreos.com",
+            "podmonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com", "kialis.kiali.io");
+    private static final List<String> ALL_OPTIONAL_APIS = java.util.stream.Stream.concat(ALL_ISTIO_APIS.stream(),
+            OPERATOR_APIS.stream()).toList();
 
     private PagingCrudDispatcher dispatcher;
     private KubernetesMockServer server;
@@ -256,6 +260,53 @@ class LiveSnapshotReaderTest {
                   components:
                     ingressGateways: [{name: istio-ingressgateway, enabled: true, k8s: {hpaSpec: {minReplicas: 2}}}]
                 """);
+        apply("""
+                apiVersion: v1
+                kind: Service
+                metadata: {name: grafana, namespace: istio-system, labels: {app.kubernetes.io/name: grafana}}
+                spec:
+                  type: NodePort
+                  selector: {app.kubernetes.io/name: grafana}
+                  ports: [{name: service, port: 3000}]
+                """);
+        apply("""
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: kiali, namespace: istio-system, labels: {app: kiali, app.kubernetes.io/name: kiali}}
+                data:
+                  config.yaml: "auth: {strategy: anonymous}"
+                  other: dropped
+                """);
+        apply("""
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: istio-grafana-dashboards, namespace: istio-system}
+                data: {dashboard.json: "{}"}
+                """);
+        apply("""
+                apiVersion: monitoring.coreos.com/v1
+                kind: ServiceMonitor
+                metadata: {name: istiod, namespace: istio-system, labels: {release: prom}}
+                spec:
+                  selector: {matchLabels: {istio: pilot}}
+                  endpoints: [{port: http-monitoring, relabelings: [{action: keep}]}]
+                """);
+        apply("""
+                apiVersion: monitoring.coreos.com/v1
+                kind: PrometheusRule
+                metadata: {name: istio, namespace: istio-system}
+                spec:
+                  groups:
+                  - name: istio
+                    rules:
+                    - {alert: Rejects, expr: "sum(rate(pilot_total_xds_rejects[5m])) > 0", annotations: {summary: x}}
+                """);
+        apply("""
+                apiVersion: kiali.io/v1alpha1
+                kind: Kiali
+                metadata: {name: kiali, namespace: istio-system}
+                spec: {auth: {strategy: anonymous}, deployment: {replicas: 1}}
+                """);
         dispatcher.clearRequests();
 
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
@@ -263,10 +314,29 @@ class LiveSnapshotReaderTest {
 
         assertEquals(List.of(), result.skippedApis());
         assertEquals(List.of(), result.warnings());
-        assertEquals(18, result.listRequests(), "eleven core kinds, Helm release ConfigMaps and six Istio kinds, "
-                + "one page each");
-        assertEquals(5, result.discoveryRequests(), "one per Istio group-version, Gateway and VirtualService share");
-        assertEquals(23, result.requests());
+        assertEquals(24, result.listRequests(), "eleven core kinds, Services, add-on and Helm release ConfigMaps, "
+                + "six Istio and four operator kinds, one page each");
+        assertEquals(7, result.discoveryRequests(), "one per optional group-version, kinds of one group-version share");
+        assertEquals(31, result.requests());
+
+        io.meshwarden.model.ServiceInfo grafana = only(s.servicesIn("istio-system"));
+        assertEquals("NodePort", grafana.type());
+        assertEquals(Map.of("app.kubernetes.io/name", "grafana"), grafana.selector());
+        assertEquals(List.of("service"), grafana.portNames());
+        io.meshwarden.model.AddonConfig kiali = only(s.addonConfigsIn("istio-system"));
+        assertEquals("kiali", kiali.name());
+        assertEquals(Map.of("config.yaml", "auth: {strategy: anonymous}"), kiali.data(), "only the config key");
+        io.meshwarden.model.OperatorResource monitor = only(s.operatorResources(
+                io.meshwarden.model.OperatorKind.SERVICE_MONITOR));
+        assertEquals("pilot", monitor.spec().at("/selector/matchLabels/istio").asText());
+        assertEquals("prom", monitor.labels().get("release"));
+        io.meshwarden.model.OperatorResource rule = only(s.operatorResources(
+                io.meshwarden.model.OperatorKind.PROMETHEUS_RULE));
+        assertEquals("sum(rate(pilot_total_xds_rejects[5m])) > 0", rule.spec().at("/groups/0/rules/0/expr").asText());
+        assertFalse(rule.spec().at("/groups/0/rules/0").has("annotations"), "trimmed to alert, record, expr");
+        io.meshwarden.model.OperatorResource kialiCr = only(s.operatorResources(io.meshwarden.model.OperatorKind.KIALI));
+        assertEquals("anonymous", kialiCr.spec().at("/auth/strategy").asText());
+        assertFalse(kialiCr.spec().has("deployment"));
 
         NamespaceInfo shop = s.namespace("shop").orElseThrow();
         assertEquals("enabled", shop.labels().get("istio-injection"));
@@ -307,7 +377,9 @@ class LiveSnapshotReaderTest {
         assertEquals(List.of("istio", "istio-canary"),
                 s.meshConfigs().stream().map(MeshConfig::configMapName).toList());
         for (String list : dispatcher.gets("/api/v1/configmaps")) {
-            assertTrue(list.contains("labelSelector=owner=helm"), "cluster-wide, only Helm's ConfigMaps: " + list);
+            assertTrue(list.contains("labelSelector=owner=helm")
+                    || list.contains("labelSelector=app.kubernetes.io/name in (kiali,grafana)"),
+                    "cluster-wide, only Helm's and the add-ons' ConfigMaps: " + list);
         }
         assertEquals(1, dispatcher.gets("/api/v1/namespaces/istio-system/configmaps").size());
 
@@ -359,8 +431,8 @@ class LiveSnapshotReaderTest {
 
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
-        assertEquals(ALL_ISTIO_APIS, result.skippedApis());
-        assertEquals(12, result.listRequests(), "nothing is listed for APIs discovery does not show");
+        assertEquals(ALL_OPTIONAL_APIS, result.skippedApis());
+        assertEquals(14, result.listRequests(), "nothing is listed for APIs discovery does not show");
         assertTrue(result.snapshot().istioResources().isEmpty());
         assertTrue(result.snapshot().meshConfig().isEmpty());
         assertTrue(result.snapshot().workload(WorkloadKind.DEPLOYMENT, "shop", "cart").isPresent());
@@ -392,7 +464,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(List.of("envoyfilters.networking.istio.io"), result.skippedApis());
-        assertEquals(18, result.listRequests());
+        assertEquals(24, result.listRequests());
     }
 
     @Test
@@ -404,7 +476,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(List.of("istios.sailoperator.io"), result.skippedApis());
-        assertEquals(17, result.listRequests());
+        assertEquals(23, result.listRequests());
         assertTrue(dispatcher.gets("/apis/sailoperator.io/v1/istios").isEmpty());
     }
 
@@ -466,7 +538,7 @@ class LiveSnapshotReaderTest {
         assertTrue(pages.get(0).contains("limit=10") && !pages.get(0).contains("continue="), pages.get(0));
         assertTrue(pages.get(1).contains("continue=off-10"), pages.get(1));
         assertTrue(pages.get(2).contains("continue=off-20"), pages.get(2));
-        assertEquals(12 + 2, result.listRequests(), "two extra pages for Deployments");
+        assertEquals(14 + 2, result.listRequests(), "two extra pages for Deployments");
     }
 
     @Test
@@ -479,7 +551,7 @@ class LiveSnapshotReaderTest {
 
         assertEquals(25, result.snapshot().workloadsOfKind(WorkloadKind.DEPLOYMENT).size());
         assertEquals(1, dispatcher.gets("/apis/apps/v1/deployments").size(), "the mock returns everything at once");
-        assertEquals(12, result.listRequests());
+        assertEquals(14, result.listRequests());
     }
 
     @Test
@@ -574,7 +646,7 @@ class LiveSnapshotReaderTest {
         }
     }
 
-    private static IstioResource only(List<IstioResource> resources) {
+    private static <T> T only(List<T> resources) {
         assertEquals(1, resources.size(), resources.toString());
         return resources.get(0);
     }
@@ -590,6 +662,10 @@ class LiveSnapshotReaderTest {
         crd("telemetries", "Telemetry", "telemetry.istio.io", "Namespaced", "v1", "v1alpha1");
         crd("istios", "Istio", "sailoperator.io", "Cluster", "v1");
         crd("istiooperators", "IstioOperator", "install.istio.io", "Namespaced", "v1alpha1");
+        crd("servicemonitors", "ServiceMonitor", "monitoring.coreos.com", "Namespaced", "v1");
+        crd("podmonitors", "PodMonitor", "monitoring.coreos.com", "Namespaced", "v1");
+        crd("prometheusrules", "PrometheusRule", "monitoring.coreos.com", "Namespaced", "v1");
+        crd("kialis", "Kiali", "kiali.io", "Namespaced", "v1alpha1");
     }
 
     private void crd(String plural, String kind, String group, String scope, String... versions) {
