@@ -4,35 +4,50 @@ import io.meshwarden.cluster.ManifestDirectoryLoader;
 import io.meshwarden.evaluate.EvaluationResult;
 import io.meshwarden.evaluate.Evaluator;
 import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.RuleId;
 import io.meshwarden.gitops.GitOpsSource;
 import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.SourceLocation;
 import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Severity;
 import io.meshwarden.policy.Violation;
+import io.meshwarden.report.JunitReport;
 import io.meshwarden.report.Report;
 import io.meshwarden.report.ReportDocuments;
+import io.meshwarden.report.SarifReport;
 import io.meshwarden.store.ResourceVersionClock;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
- * {@code audit --snapshot DIR --policies DIR [--output text|json|yaml] [--fail-on warning|danger]}: evaluates
- * policy files against a manifest directory without a cluster. Exit 0: nothing at or above the threshold;
- * 3: findings at or above it; 2: bad usage or input.
+ * {@code audit --snapshot DIR --policies DIR [--output text|json|yaml|sarif|junit] [--fail-on LEVELS]}: evaluates
+ * policy files against a manifest directory without a cluster. Exit 0: nothing at a level that fails; 3: findings
+ * (or notes) at such a level; 2: bad usage or input.
  */
 public final class AuditCommand {
     public static final int OK = 0;
     public static final int USAGE = 2;
     public static final int FINDINGS = 3;
 
-    static final String USAGE_TEXT = "usage: meshwarden audit --snapshot DIR --policies DIR "
-            + "[--output text|json|yaml] [--fail-on warning|danger]";
+    static final String USAGE_TEXT = """
+            usage: meshwarden audit --snapshot DIR --policies DIR [--output text|json|yaml|sarif|junit]
+                                    [--fail-on LEVEL[,LEVEL...]] [--docs-url URL]
+
+              --output    text (default), json, yaml, sarif (SARIF 2.1.0 for code scanning) or junit (JUnit XML)
+              --fail-on   what makes the exit code 3, a comma list of: warning (any finding, the default),
+                          danger (danger findings), note (notes on what could not be checked)
+              --docs-url  where the rule pages (docs/rules/<id>.md) are linked from in SARIF""";
+    static final List<String> OUTPUTS = List.of("text", "json", "yaml", "sarif", "junit");
 
     private AuditCommand() {
     }
@@ -47,7 +62,8 @@ public final class AuditCommand {
         Path snapshotDir = null;
         Path policiesDir = null;
         String output = "text";
-        Severity failOn = Severity.WARNING;
+        FailOn failOn = FailOn.parse("warning");
+        String docsUrl = SarifReport.DEFAULT_DOCS_URL;
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -56,18 +72,23 @@ public final class AuditCommand {
                     case "--policies" -> policiesDir = Path.of(value(args, ++i, a));
                     case "--output" -> {
                         output = value(args, ++i, a);
-                        if (!List.of("text", "json", "yaml").contains(output)) {
-                            throw new UsageException("--output must be text, json or yaml, got '" + output + "'");
+                        if (!OUTPUTS.contains(output)) {
+                            throw new UsageException("--output must be text, json, yaml, sarif or junit, got '"
+                                    + output + "'");
                         }
                     }
                     case "--fail-on" -> {
                         String v = value(args, ++i, a);
-                        if (v.equals("warning")) {
-                            failOn = Severity.WARNING;
-                        } else if (v.equals("danger")) {
-                            failOn = Severity.DANGER;
-                        } else {
-                            throw new UsageException("--fail-on must be warning or danger, got '" + v + "'");
+                        try {
+                            failOn = FailOn.parse(v);
+                        } catch (IllegalArgumentException e) {
+                            throw new UsageException(e.getMessage());
+                        }
+                    }
+                    case "--docs-url" -> {
+                        docsUrl = value(args, ++i, a);
+                        if (!docsUrl.matches("https?://[^\\s]+")) {
+                            throw new UsageException("--docs-url must be an http(s) URL, got '" + docsUrl + "'");
                         }
                     }
                     case "-h", "--help" -> {
@@ -92,33 +113,70 @@ public final class AuditCommand {
             return USAGE;
         }
 
-        List<MeshPolicy> policies;
+        List<GitOpsSource.Entry> entries;
         try {
-            policies = loadPolicies(policiesDir);
+            entries = loadPolicyEntries(policiesDir);
         } catch (IllegalArgumentException e) {
             err.println("meshwarden audit: " + e.getMessage());
             return USAGE;
         }
-        ClusterSnapshot snapshot;
+        List<MeshPolicy> policies = entries.stream().map(GitOpsSource.Entry::policy).toList();
+        ManifestDirectoryLoader.Located loaded;
         try {
-            snapshot = new ManifestDirectoryLoader().load(snapshotDir);
+            loaded = new ManifestDirectoryLoader().loadLocated(snapshotDir);
         } catch (RuntimeException e) {
             // The loader's messages name the file (and line when known).
             err.println("meshwarden audit: cannot read snapshot: " + e.getMessage());
             return USAGE;
         }
+        ClusterSnapshot snapshot = loaded.snapshot();
         EvaluationResult result = PolicyTypes.EVALUATOR.evaluate(policies, snapshot);
         Report report = new Report(Instant.now(), "snapshot:" + snapshotDir, policies.size(), result, List.of(),
                 Report.chartsOf(snapshot));
         switch (output) {
             case "json" -> out.println(Documents.toJson(ReportDocuments.report(report)));
             case "yaml" -> out.print(Documents.toYaml(ReportDocuments.report(report)));
-            default -> out.print(ReportDocuments.text(result.findings(), result.summary(), result.cost()));
+            case "sarif" -> {
+                Map<String, SourceLocation> policySources = new HashMap<>();
+                for (GitOpsSource.Entry e : entries) {
+                    policySources.put(e.policy().name(), new SourceLocation(policiesDir.resolve(e.file()).toString(),
+                            e.document() == 1 ? 1 : 0));
+                }
+                List<RuleId> rules = PolicyTypes.ALL.stream().flatMap(k -> k.rules().stream()).toList();
+                out.println(Documents.toJson(SarifReport.of(result, new SarifReport.Context(Main.version(), docsUrl,
+                        rules, loaded.sources(), policySources, snapshotDir.toString(), policiesDir.toString()))));
+            }
+            case "junit" -> out.print(JunitReport.of(result, policies, failOn.notes()));
+            default -> out.print(ReportDocuments.text(result.findings(), result.summary(), result.cost(),
+                    result.notes()));
         }
-        Severity threshold = failOn;
-        boolean failing = result.findings().stream().map(Finding::severity)
-                .anyMatch(s -> s.compareTo(threshold) >= 0);
-        return failing ? FINDINGS : OK;
+        return failOn.fails(result) ? FINDINGS : OK;
+    }
+
+    /**
+     * Which results fail the run. {@code warning} keeps its meaning from before lists (any finding: a warning or
+     * worse), {@code danger} only danger findings, {@code note} any note; a list fails on any of its words.
+     */
+    record FailOn(Set<Severity> severities, boolean notes) {
+        static FailOn parse(String value) {
+            Set<Severity> severities = EnumSet.noneOf(Severity.class);
+            boolean notes = false;
+            for (String word : value.split(",", -1)) {
+                switch (word.trim()) {
+                    case "warning" -> severities.addAll(EnumSet.of(Severity.WARNING, Severity.DANGER));
+                    case "danger" -> severities.add(Severity.DANGER);
+                    case "note" -> notes = true;
+                    default -> throw new IllegalArgumentException("--fail-on takes a comma list of warning, danger "
+                            + "and note, got '" + value + "'");
+                }
+            }
+            return new FailOn(severities, notes);
+        }
+
+        boolean fails(EvaluationResult result) {
+            return (notes && !result.notes().isEmpty())
+                    || result.findings().stream().map(Finding::severity).anyMatch(severities::contains);
+        }
     }
 
     private static String value(String[] args, int i, String flag) throws UsageException {
@@ -128,8 +186,12 @@ public final class AuditCommand {
         return args[i];
     }
 
-    /** Same reader as the GitOps source, but any broken file or duplicate name is fatal here. */
     static List<MeshPolicy> loadPolicies(Path dir) {
+        return loadPolicyEntries(dir).stream().map(GitOpsSource.Entry::policy).toList();
+    }
+
+    /** Same reader as the GitOps source, but any broken file or duplicate name is fatal here. */
+    static List<GitOpsSource.Entry> loadPolicyEntries(Path dir) {
         GitOpsSource source = new GitOpsSource(dir, new ResourceVersionClock());
         source.scan();
         List<String> problems = new ArrayList<>();
@@ -154,9 +216,8 @@ public final class AuditCommand {
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid policies:\n" + String.join("\n", problems));
         }
-        List<MeshPolicy> out = new ArrayList<>();
-        source.policies().values().forEach(e -> out.add(e.policy()));
-        out.sort(java.util.Comparator.comparing(MeshPolicy::name));
+        List<GitOpsSource.Entry> out = new ArrayList<>(source.policies().values());
+        out.sort(java.util.Comparator.comparing(e -> e.policy().name()));
         return out;
     }
 }

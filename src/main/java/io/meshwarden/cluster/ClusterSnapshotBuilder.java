@@ -246,7 +246,7 @@ public final class ClusterSnapshotBuilder {
         return true;
     }
 
-    private static String identity(Object o) {
+    static String identity(Object o) {
         if (o instanceof Workload) {
             return ((Workload) o).ref();
         } else if (o instanceof IstioResource) {

@@ -15,6 +15,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.meshwarden.files.FileTree;
 import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.HelmRelease;
+import io.meshwarden.model.SourceLocation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileVisitResult;
@@ -24,8 +26,10 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.yaml.snakeyaml.LoaderOptions;
 
 /**
@@ -66,12 +70,51 @@ public final class ManifestDirectoryLoader {
 
     /** @param root a directory, or a single manifest file */
     public ClusterSnapshot load(Path root) {
+        return load(root, null).snapshot();
+    }
+
+    /**
+     * A snapshot and where each of its objects starts.
+     *
+     * @param sources keyed like {@link io.meshwarden.model.ResourceRef#toString()} ({@code Kind namespace/name}, or
+     *                {@code Kind name} when cluster-scoped); a Helm release under {@code HelmRelease namespace/name}
+     *                points at the Secret or ConfigMap of its deployed revision
+     */
+    public record Located(ClusterSnapshot snapshot, Map<String, SourceLocation> sources) {
+        public Located {
+            sources = Map.copyOf(sources);
+        }
+    }
+
+    /** Like {@link #load(Path)}, also keeping the file and line of each object (for SARIF locations). */
+    public Located loadLocated(Path root) {
+        return load(root, new HashMap<>());
+    }
+
+    private Located load(Path root, Map<String, SourceLocation> sources) {
         ClusterSnapshotBuilder builder = new ClusterSnapshotBuilder(istioNamespace, defaultNamespace,
                 new HelmReleaseDecoder());
         for (Path file : manifestFiles(root)) {
-            loadFile(file, builder);
+            loadFile(file, builder, sources);
         }
-        return builder.build();
+        ClusterSnapshot snapshot = builder.build();
+        if (sources == null) {
+            return new Located(snapshot, Map.of());
+        }
+        // Every revision's Secret was recorded under its revision; keep the one the snapshot kept.
+        Map<String, SourceLocation> out = new HashMap<>();
+        sources.forEach((k, v) -> {
+            if (!k.startsWith(ResourceRefKeys.HELM_PREFIX)) {
+                out.put(k, v);
+            }
+        });
+        for (HelmRelease r : snapshot.helmReleases()) {
+            SourceLocation at = sources.get(ResourceRefKeys.helm(r.namespace(), r.name(), r.revision()));
+            if (at != null) {
+                out.put(ResourceRefKeys.HELM_PREFIX + r.namespace() + "/" + r.name(), at);
+            }
+        }
+        return new Located(snapshot, out);
     }
 
     static boolean isManifest(Path file) {
@@ -99,7 +142,7 @@ public final class ManifestDirectoryLoader {
         }
     }
 
-    private void loadFile(Path file, ClusterSnapshotBuilder builder) {
+    private void loadFile(Path file, ClusterSnapshotBuilder builder, Map<String, SourceLocation> sources) {
         boolean isJson = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
         ObjectMapper mapper = isJson ? json : yaml;
         try (InputStream in = Files.newInputStream(file); JsonParser p = mapper.createParser(in)) {
@@ -115,7 +158,7 @@ public final class ManifestDirectoryLoader {
                     throw new ManifestLoadException(file, line,
                             "expected a Kubernetes object (a mapping), found " + describe(t), null);
                 }
-                readDocument(p, mapper, file, line, builder);
+                readDocument(p, mapper, file, line, builder, sources);
             }
         } catch (JsonProcessingException e) {
             throw new ManifestLoadException(file, line(e.getLocation()), e.getOriginalMessage(), e);
@@ -138,8 +181,8 @@ public final class ManifestDirectoryLoader {
      * Reads one top-level object. Items of an {@code items} array are trimmed as they are parsed; they are only
      * committed once the document's kind (which kubectl writes after {@code items}) shows it is a list.
      */
-    private void readDocument(JsonParser p, ObjectMapper mapper, Path file, int line, ClusterSnapshotBuilder b)
-            throws IOException {
+    private void readDocument(JsonParser p, ObjectMapper mapper, Path file, int line, ClusterSnapshotBuilder b,
+            Map<String, SourceLocation> sources) throws IOException {
         ObjectNode header = JsonNodeFactory.instance.objectNode();
         List<Staged> staged = new ArrayList<>();
         List<JsonNode> untyped = new ArrayList<>();
@@ -179,13 +222,13 @@ public final class ManifestDirectoryLoader {
                 stage(b, untyped.get(i), apiVersion, itemKind, file, untypedLines.get(i), staged);
             }
             for (Staged s : staged) {
-                commit(b, s, file);
+                commit(b, s, file, sources);
             }
         } else {
             List<Staged> single = new ArrayList<>(1);
             stage(b, header, null, null, file, line, single);
             for (Staged s : single) {
-                commit(b, s, file);
+                commit(b, s, file, sources);
             }
         }
     }
@@ -213,9 +256,12 @@ public final class ManifestDirectoryLoader {
         }
     }
 
-    private static void commit(ClusterSnapshotBuilder b, Staged s, Path file) {
+    private static void commit(ClusterSnapshotBuilder b, Staged s, Path file, Map<String, SourceLocation> sources) {
         try {
-            b.accept(s.trimmed(), file + ":" + s.line());
+            boolean kept = b.accept(s.trimmed(), file + ":" + s.line());
+            if (kept && sources != null) {
+                sources.put(ResourceRefKeys.of(s.trimmed()), new SourceLocation(file.toString(), s.line()));
+            }
         } catch (IllegalArgumentException e) {
             throw new ManifestLoadException(file, s.line(), e.getMessage(), e);
         }

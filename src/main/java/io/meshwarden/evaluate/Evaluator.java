@@ -1,6 +1,9 @@
 package io.meshwarden.evaluate;
 
+import io.meshwarden.istio.Mesh;
 import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.Workload;
+import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.MeshPolicy;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,12 +26,21 @@ public final class Evaluator {
 
     public EvaluationResult evaluate(List<MeshPolicy> policies, ClusterSnapshot snapshot) {
         List<Finding> findings = new ArrayList<>();
+        List<Note> notes = new ArrayList<>(auditNotes(policies, snapshot));
         int evaluated = 0;
         for (MeshPolicy policy : policies) {
             RuleOutcome outcome = evaluate(policy, snapshot);
             findings.addAll(outcome.findings());
             evaluated += outcome.checks();
+            if (outcome.checks() == 0) {
+                notes.add(new Note(Note.TARGET_SELECTS_NOTHING, policy.name(), "made no check: its target selects "
+                        + "nothing this type checks in the snapshot, or all of it is exempt"));
+            }
+            if (policy.spec().type() instanceof PolicyKind kind) {
+                notes.addAll(kind.notes(policy, snapshot));
+            }
         }
+        notes.sort(Note.ORDER);
         findings.sort(Finding.ORDER);
         compact(findings);
         Map<String, Integer> byType = new TreeMap<>();
@@ -40,7 +52,33 @@ public final class Evaluator {
         int passed = evaluated - findings.size();
         Summary summary = new Summary(findings.size(), byType, byRule, evaluated, passed,
                 Summary.score(evaluated, passed));
-        return new EvaluationResult(findings, cost(policies, snapshot), summary);
+        return new EvaluationResult(findings, cost(policies, snapshot), summary, notes);
+    }
+
+    /** What makes the whole audit weaker than its score says, whatever the policies. */
+    static List<Note> auditNotes(List<MeshPolicy> policies, ClusterSnapshot snapshot) {
+        List<Note> out = new ArrayList<>();
+        if (policies.isEmpty()) {
+            out.add(new Note(Note.NO_POLICIES, null, "no policies: nothing was checked, the score of 100% says "
+                    + "nothing"));
+        }
+        if (!hasIstiod(snapshot)) {
+            out.add(new Note(Note.NO_ISTIOD, null, "no istiod found (no Helm release of the istiod or istio chart, "
+                    + "Sail Istio, IstioOperator, or Deployment labelled app=istiod): is this the mesh's snapshot?"));
+        }
+        return out;
+    }
+
+    private static boolean hasIstiod(ClusterSnapshot snapshot) {
+        if (!new Mesh(snapshot).istiodSources().isEmpty() || !snapshot.helmReleasesOfChart("istio").isEmpty()) {
+            return true;
+        }
+        for (Workload w : snapshot.workloadsOfKind(WorkloadKind.DEPLOYMENT)) {
+            if ("istiod".equals(w.labels().get("app")) || "istiod".equals(w.podLabels().get("app"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

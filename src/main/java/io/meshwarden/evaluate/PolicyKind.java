@@ -18,6 +18,14 @@ public interface PolicyKind extends PolicyType {
     /** One policy of this type against a snapshot. */
     RuleOutcome evaluate(MeshPolicy policy, ClusterSnapshot snapshot);
 
+    /**
+     * What this policy could not check in this snapshot although it asks for it (a component it names that nothing
+     * installs); empty for most types. A policy that made no check at all is noted by the evaluator.
+     */
+    default List<Note> notes(MeshPolicy policy, ClusterSnapshot snapshot) {
+        return List.of();
+    }
+
     /** What the type says about the sidecars' cost, for the report; empty for most types. */
     default Optional<CostSummary> cost(List<MeshPolicy> policiesOfThisType, ClusterSnapshot snapshot) {
         return Optional.empty();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.CostSummary;
 import io.meshwarden.evaluate.Finding;
+import io.meshwarden.evaluate.Note;
 import io.meshwarden.evaluate.Remedy;
 import io.meshwarden.evaluate.Summary;
 import io.meshwarden.model.HelmRef;
@@ -43,7 +44,17 @@ public final class ReportDocuments {
         root.set("cost", cost(report.result().cost()));
         ArrayNode notes = root.putArray("notes");
         report.notes().forEach(notes::add);
+        root.set("evaluationNotes", notes(report.result().notes()));
         return root;
+    }
+
+    /** What the audit could not check: {@code [{"code", "policy", "message"}]}, policy null for the whole audit. */
+    public static ArrayNode notes(List<Note> notes) {
+        ArrayNode out = F.arrayNode();
+        for (Note n : notes) {
+            out.addObject().put("code", n.code()).put("policy", n.policy()).put("message", n.message());
+        }
+        return out;
     }
 
     public static ObjectNode findings(List<Finding> findings, Summary summary) {
@@ -126,6 +137,24 @@ public final class ReportDocuments {
 
     /** A terminal-friendly rendering: one block per finding, then the summary. */
     public static String text(List<Finding> findings, Summary summary, CostSummary cost) {
+        return text(findings, summary, cost, List.of());
+    }
+
+    /** As above, the notes on what could not be checked between the findings and the summary. */
+    public static String text(List<Finding> findings, Summary summary, CostSummary cost, List<Note> notes) {
+        StringBuilder sb = new StringBuilder(findingsText(findings));
+        for (Note n : notes) {
+            sb.append(n.line()).append('\n');
+        }
+        if (!notes.isEmpty()) {
+            sb.append('\n');
+        }
+        summaryText(sb, summary, cost);
+        return sb.toString();
+    }
+
+    /** One block per finding, each followed by an empty line. */
+    public static String findingsText(List<Finding> findings) {
         StringBuilder sb = new StringBuilder();
         for (Finding f : findings) {
             ResourceRef r = f.resource();
@@ -151,6 +180,10 @@ public final class ReportDocuments {
             }
             sb.append('\n');
         }
+        return sb.toString();
+    }
+
+    private static void summaryText(StringBuilder sb, Summary summary, CostSummary cost) {
         sb.append(summary.findings()).append(" finding(s); score ").append(summary.score()).append("% (")
                 .append(summary.passed()).append(" of ").append(summary.evaluated()).append(" checks passed)");
         if (!summary.byType().isEmpty()) {
@@ -167,6 +200,5 @@ public final class ReportDocuments {
             }
             sb.append('\n');
         }
-        return sb.toString();
     }
 }

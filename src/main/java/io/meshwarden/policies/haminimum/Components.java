@@ -52,6 +52,33 @@ final class Components {
         return name;
     }
 
+    /** Whether anything holds the component's install values: what {@link InstallValuesRule} would read. */
+    static boolean installed(String component, Mesh mesh) {
+        ClusterSnapshot s = mesh.snapshot();
+        if (component.equals(ISTIOD)) {
+            return !mesh.istiodSources().isEmpty() || !s.helmReleasesOfChart("istio").isEmpty();
+        }
+        if (component.equals(INGRESS) || component.equals(EGRESS)) {
+            for (HelmRelease r : s.helmReleasesOfChart("gateway")) {
+                if (gatewayKind(r).equals(component)) {
+                    return true;
+                }
+            }
+            for (HelmRelease r : s.helmReleasesOfChart("istio")) {
+                if (Json.isSet(ValuesSource.of(r).value("gateways.istio-" + component))) {
+                    return true;
+                }
+            }
+            // An IstioOperator may declare gateways among its components; it is read as the install source.
+            return !s.istioResources(IstioKind.ISTIO_OPERATOR).isEmpty();
+        }
+        for (HelmRelease r : s.helmReleases()) {
+            if (r.name().equals(component)) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     // ---------------------------------------------------------------- live objects
 

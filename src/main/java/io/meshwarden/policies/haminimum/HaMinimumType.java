@@ -2,6 +2,7 @@ package io.meshwarden.policies.haminimum;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.Checks;
+import io.meshwarden.evaluate.Note;
 import io.meshwarden.evaluate.PolicyKind;
 import io.meshwarden.evaluate.RuleId;
 import io.meshwarden.evaluate.RuleOutcome;
@@ -14,6 +15,7 @@ import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Names;
 import io.meshwarden.policy.Parameters;
 import io.meshwarden.policy.Shape;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -91,6 +93,22 @@ public final class HaMinimumType implements PolicyKind {
                 InstallValuesRule.HELM_REPLICA_COUNT, InstallValuesRule.IOP_HPA_MIN_REPLICAS,
                 LiveObjectsRule.HPA_MIN_REPLICAS, LiveObjectsRule.HPA_MAX_REPLICAS, LiveObjectsRule.DEPLOYMENT_REPLICAS,
                 LiveObjectsRule.PDB_MISSING, LiveObjectsRule.PDB_BLOCKS_EVICTION, LiveObjectsRule.PDB_OVERLAPPING);
+    }
+
+    /** A component with no install source had its live objects checked at best, never the values that make them. */
+    @Override
+    public List<Note> notes(MeshPolicy policy, ClusterSnapshot snapshot) {
+        HaMinimumParameters p = (HaMinimumParameters) policy.spec().parameters();
+        Mesh mesh = new Mesh(snapshot);
+        List<Note> out = new ArrayList<>();
+        for (String component : p.components()) {
+            if (!Components.installed(component, mesh)) {
+                out.add(new Note(Note.NO_HELM_RELEASE, policy.name(), "no Helm release (nor Sail Istio or "
+                        + "IstioOperator) installs component '" + component + "': its install values were not "
+                        + "checked"));
+            }
+        }
+        return out;
     }
 
     public RuleOutcome evaluate(MeshPolicy policy, ClusterSnapshot snapshot) {
