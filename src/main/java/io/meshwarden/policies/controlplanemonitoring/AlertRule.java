@@ -3,6 +3,7 @@ package io.meshwarden.policies.controlplanemonitoring;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.Checks;
+import io.meshwarden.evaluate.Refs;
 import io.meshwarden.evaluate.Remedy;
 import io.meshwarden.evaluate.RuleId;
 import io.meshwarden.model.ClusterSnapshot;
@@ -42,7 +43,10 @@ final class AlertRule {
         String mesh = cp.meshNamespace();
         ResourceRef ref = new ResourceRef(Monitors.API_VERSION, "PrometheusRule", mesh, NAME_PREFIX + alert.id());
         List<String> metrics = alert.metrics().stream().map(Alerts.Metric::name).toList();
-        checks.fail(MISSING, ref, null, "spec.groups[].rules[].expr", "an alert using " + String.join(" or ", metrics),
+        // The finding is about the unwatched istiod, where a reader (and a SARIF location) can find it; the remedy
+        // creates the rule beside it.
+        checks.fail(MISSING, Refs.of(cp.istiods().get(0)), null, "PrometheusRule " + ref.name()
+                + " spec.groups[].rules[].expr", "an alert using " + String.join(" or ", metrics),
                 "none in " + rules.size() + " PrometheusRule(s)" + ScrapeRule.labelsNote(p.monitorLabels()),
                 "No alert fires when " + alert.failure() + " (" + alert.id() + ": no alert expression uses "
                         + String.join(", ", metrics) + ")",
