@@ -162,7 +162,8 @@ for setting in "${settings[@]}"; do
   rows+=("$(printf '%-28s %8s %10s %11s %9s %10s %6s %8s %10s %6s %8s  %s' "$label" "$ready" "$rss_start" \
     "$peak" "$rss_end" "$audit_code/${audit_ms}" "${audit_reqs:-?}" "${audit_findings:--}" \
     "$run_code/${run_ms}" "${run_reqs:-?}" "${run_outcome:--}" "$result")")
-  [ "$policies" = 5 ] || notes+=("$label: $policies policies loaded, expected 5")
+  expected=$(ls examples/policies | wc -l)
+  [ "$policies" = "$expected" ] || notes+=("$label: $policies policies loaded, expected $expected")
   [ "$hwm_scope" = cycle ] || notes+=("$label: cannot reset VmHWM; the peak includes start-up")
   if [ "$result" = ok ] && [ -z "${breakdown:-}" ]; then
     breakdown="$label: audit $audit_counts"$'\n'"$label: dry run $run_counts"

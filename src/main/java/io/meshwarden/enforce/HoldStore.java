@@ -23,7 +23,17 @@ public final class HoldStore {
             if (out.containsKey(Hold.key(t)) || ResourceRef.HELM_RELEASE_KIND.equals(t.kind())) {
                 continue;
             }
-            GenericKubernetesResource live = objects.resource(t).get();
+            GenericKubernetesResource live;
+            try {
+                live = objects.resource(t).get();
+            } catch (KubernetesClientException e) {
+                if (!KubeObjects.kindNotServed(e)) {
+                    throw e;
+                }
+                // A kind the cluster does not serve (e.g. PrometheusRule without prometheus-operator's CRDs) has
+                // no object and so no hold; the change itself fails alone, with the server's answer, if applied.
+                continue;
+            }
             Hold h = live == null || live.getMetadata() == null ? null
                     : Hold.fromAnnotations(t, live.getMetadata().getAnnotations());
             if (h != null) {

@@ -41,6 +41,15 @@ final class KubeObjects {
         return t.namespace() == null ? op : op.inNamespace(t.namespace());
     }
 
+    /**
+     * fabric8 looks a generic kind up in the server's discovery documents and, when the group/version does not serve
+     * it (no CRD installed), fails before any request for the object with this message.
+     */
+    static boolean kindNotServed(KubernetesClientException e) {
+        return e.getMessage() != null
+                && e.getMessage().startsWith("Could not find the metadata for the given apiVersion and kind");
+    }
+
     ObjectNode toJson(GenericKubernetesResource r) {
         return client.getKubernetesSerialization().convertValue(r, ObjectNode.class);
     }
