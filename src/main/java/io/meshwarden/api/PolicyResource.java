@@ -36,6 +36,7 @@ import jakarta.ws.rs.core.UriInfo;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -51,10 +52,17 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class PolicyResource {
     private final PolicyCatalog catalog;
     private final CurrentCaller caller;
+    private final int maxViolations;
 
-    public PolicyResource(PolicyCatalog catalog, CurrentCaller caller) {
+    public PolicyResource(PolicyCatalog catalog, CurrentCaller caller,
+            @ConfigProperty(name = "meshwarden.api.max-violations", defaultValue = "100") int maxViolations) {
         this.catalog = catalog;
         this.caller = caller;
+        if (maxViolations < 1) {
+            throw new IllegalArgumentException("meshwarden.api.max-violations must be at least 1, got "
+                    + maxViolations);
+        }
+        this.maxViolations = maxViolations;
     }
 
     @GET
@@ -206,12 +214,12 @@ public class PolicyResource {
         return Response.noContent().build();
     }
 
-    private static MeshPolicy parse(String contentType, byte[] body) {
+    private MeshPolicy parse(String contentType, byte[] body) {
         if (body == null || body.length == 0) {
             throw ApiException.badRequest("body", "is empty: send one MeshPolicy document");
         }
         JsonNode doc = Documents.parseOne(body, Documents.isYaml(contentType));
-        return PolicyTypes.CODEC.read(doc);
+        return PolicyTypes.CODEC.read(doc, maxViolations);
     }
 
     static ObjectNode render(PolicyCatalog.Entry e) {

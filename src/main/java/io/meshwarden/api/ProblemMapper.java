@@ -34,8 +34,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             return problem(a.status(), a.slug(), a.title(), a.getMessage(), a.violations());
         }
         if (e instanceof PolicyValidationException v) {
-            return problem(422, "invalid-policy", "Invalid policy", v.violations().size()
-                    + " field(s) are invalid; see violations", v.violations());
+            String detail = v.omitted() == 0 ? v.total() + " field(s) are invalid; see violations"
+                    : v.total() + " field(s) are invalid; the first " + v.violations().size()
+                            + " are listed in violations, " + v.omitted() + " more are not";
+            return problem(422, "invalid-policy", "Invalid policy", detail, v.violations(),
+                    v.omitted() == 0 ? null : v.omitted());
         }
         if (e instanceof DocumentSyntaxException s) {
             String where = s.line() > 0 ? " (line " + s.line() + (s.column() > 0 ? ", column " + s.column() : "")
@@ -87,8 +90,13 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     }
 
     private Response problem(int status, String slug, String title, String detail, List<Violation> violations) {
+        return problem(status, slug, title, detail, violations, null);
+    }
+
+    private Response problem(int status, String slug, String title, String detail, List<Violation> violations,
+            Integer omitted) {
         String instance = uriInfo == null ? null : uriInfo.getRequestUri().getPath();
-        Problem p = new Problem(Problem.TYPE_BASE + slug, title, status, detail, instance, violations);
+        Problem p = new Problem(Problem.TYPE_BASE + slug, title, status, detail, instance, violations, omitted);
         return Response.status(status).type(MediaTypes.PROBLEM).entity(Documents.toJson(p)).build();
     }
 
