@@ -1,6 +1,7 @@
 package io.meshwarden.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,5 +133,23 @@ class HostileDocumentsTest {
         MeshPolicy zero = read(json("TraceSampling", "{\"maxPercent\":0e-1000000000}", "[]"), false);
         assertEquals(0, ((TraceSamplingParameters) zero.spec().parameters()).maxPercent().signum());
         assertTrue(((TraceSamplingParameters) zero.spec().parameters()).maxPercent().scale() <= Numbers.MAX_EXPONENT);
+    }
+
+    /** Finding 7: a YAML error's detail named SnakeYAML's classes; it must name the place and the problem only. */
+    @ParameterizedTest
+    @ValueSource(strings = {"a: [\nb: }", "a: &x [*x, *x]\nb: *y", "a: !!java.lang.Runtime x", "a: b\na: c",
+        "? [a, b]\n: c", "a: \"\\x\"", "a: 'b", "- a\nb: c", "a: !!binary 'not base64'", "a:\tb\n\tc: d",
+        "%YAML 9.9\n---\na: b", "a: b\n...\n---\n&a [*a]", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[a]]]]",
+        "a: !<tag:yaml.org,2002:int> x", "{a: 1, a: 2}", "a: *unknown"})
+    void yamlErrorsNameNoClasses(String yaml) {
+        DocumentSyntaxException e;
+        try {
+            Documents.parseOne(yaml.getBytes(StandardCharsets.UTF_8), true);
+            return; // some of these are valid YAML (a tag SnakeYAML keeps as text); only errors are judged here
+        } catch (DocumentSyntaxException thrown) {
+            e = thrown;
+        }
+        assertFalse(e.getMessage().matches("(?s).*(snakeyaml|jackson|fasterxml|org\\.yaml|java\\.lang|Exception|"
+                + "\\b[a-z]+\\.[a-z]+\\.[A-Za-z]+\\.[A-Z]).*"), e.getMessage());
     }
 }
