@@ -50,4 +50,28 @@ class HostileAuthTest {
         given().header("Authorization", "Bearer " + TokensProfile.VIEWER).get("/api/v1/policies").then()
                 .statusCode(200);
     }
+
+    /** Finding 6: made-up /api paths (401 before routing, so no template) filled the URI-tag budget of the metrics. */
+    @Test
+    void madeUpPathsDoNotReachTheMetrics() {
+        for (int i = 0; i < 200; i++) {
+            given().get("/api/v1/made-up-" + i + "-zq").then().statusCode(401);
+            given().header("Authorization", "Bearer wrong").delete("/api/v1/policies/named-zq" + i).then()
+                    .statusCode(401);
+        }
+        given().header("Authorization", "Bearer " + TokensProfile.VIEWER).get("/api/v1/sources").then()
+                .statusCode(200);
+        given().header("Authorization", "Bearer " + TokensProfile.VIEWER).get("/api/v1/runs/none-zq").then()
+                .statusCode(404);
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        List<String> requests = metrics.lines().filter(l -> l.startsWith("http_server_requests_seconds_count"))
+                .toList();
+        org.junit.jupiter.api.Assertions.assertFalse(metrics.contains("-zq"), () -> requests.stream()
+                .filter(l -> l.contains("-zq")).limit(5).toList().toString());
+        org.junit.jupiter.api.Assertions.assertTrue(requests.stream().anyMatch(l -> l.contains(
+                "uri=\"/api/v1/sources\"")), requests::toString);
+        org.junit.jupiter.api.Assertions.assertTrue(requests.stream().anyMatch(l -> l.contains("uri=\"UNKNOWN\"")
+                && l.contains("status=\"401\"")), requests::toString);
+        org.junit.jupiter.api.Assertions.assertTrue(requests.size() < 60, requests.size() + " series");
+    }
 }
