@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.CurrentCaller;
 import io.meshwarden.catalog.PolicyCatalog;
@@ -36,7 +37,6 @@ import jakarta.ws.rs.core.UriInfo;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
@@ -54,10 +54,10 @@ public class PolicyResource {
     private final CurrentCaller caller;
     private final int maxViolations;
 
-    public PolicyResource(PolicyCatalog catalog, CurrentCaller caller,
-            @ConfigProperty(name = "meshwarden.api.max-violations", defaultValue = "100") int maxViolations) {
+    public PolicyResource(PolicyCatalog catalog, CurrentCaller caller, MeshwardenConfig config) {
         this.catalog = catalog;
         this.caller = caller;
+        int maxViolations = config.api().maxViolations();
         if (maxViolations < 1) {
             throw new IllegalArgumentException("meshwarden.api.max-violations must be at least 1, got "
                     + maxViolations);
