@@ -61,8 +61,22 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             String title = w.getResponse().getStatusInfo().getReasonPhrase();
             return problem(status, slug(title), title, status >= 500 ? "internal error" : w.getMessage(), null);
         }
+        if (e instanceof java.io.IOException && readingTheBody(e)) {
+            // The client's fault (too large, or gone): Vert.x has usually answered already; never an ERROR or a 500.
+            LOG.debugf("request body not read: %s", e.getMessage());
+            return "Request too large".equals(e.getMessage())
+                    ? problem(413, "payload-too-large", "Payload too large", "the body exceeds "
+                            + "quarkus.http.limits.max-body-size", null)
+                    : problem(400, "bad-request", "Bad request", "the request body could not be read", null);
+        }
         LOG.error("unexpected failure", e);
         return problem(500, "internal-error", "Internal error", "the server failed; see its log", null);
+    }
+
+    /** Thrown by the stream RESTEasy reads a request body from, not by our code or the store. */
+    private static boolean readingTheBody(Throwable e) {
+        StackTraceElement[] trace = e.getStackTrace();
+        return trace.length > 0 && trace[0].getClassName().endsWith(".VertxInputStream");
     }
 
     private Response store(StoreException e) {

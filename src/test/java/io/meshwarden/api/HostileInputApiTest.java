@@ -175,4 +175,70 @@ class HostileInputApiTest {
         given().header("If-Match", "\"x-1\", " + v2).delete("/api/v1/policies/etag-check").then().statusCode(204);
         given().header("If-Match", "\"x-1\"").delete("/api/v1/policies/etag-check").then().statusCode(404);
     }
+
+    static String raw(String request) throws Exception {
+        try (java.net.Socket s = new java.net.Socket("localhost", io.restassured.RestAssured.port)) {
+            s.setSoTimeout(10_000);
+            try {
+                s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                s.getOutputStream().flush();
+            } catch (java.io.IOException closedEarly) {
+                // the server may answer and close before reading everything: what it answered is below
+            }
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            try {
+                for (int n; (n = s.getInputStream().read(buf)) >= 0; ) {
+                    got.write(buf, 0, n);
+                }
+            } catch (java.io.IOException reset) {
+                // a reset after the answer
+            }
+            return got.toString(java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Finding 7: a body over the limit was an empty 413, and a chunked one an ERROR with a stack trace and a 500. */
+    @Test
+    void overLimitBodiesAre413NeverAnErrorOrA500() throws Exception {
+        String declared = raw("POST /api/v1/policies HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 300000\r\nConnection: close\r\n\r\n{");
+        assertTrue(declared.startsWith("HTTP/1.1 413"), declared);
+        assertTrue(declared.contains("application/problem+json") && declared.contains("max-body-size"), declared);
+        List<java.util.logging.LogRecord> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue()) {
+                    errors.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger("io.meshwarden");
+        logger.addHandler(capture);
+        try {
+            StringBuilder chunked = new StringBuilder("POST /api/v1/policies/validate HTTP/1.1\r\nHost: x\r\n"
+                    + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+            for (int i = 0; i < 5; i++) {
+                chunked.append("10000\r\n").append("x".repeat(65536)).append("\r\n");
+            }
+            String answer = raw(chunked.append("0\r\n\r\n").toString());
+            assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
+            Thread.sleep(500); // the worker that read the body logs after the answer went out
+        } finally {
+            logger.removeHandler(capture);
+        }
+        assertTrue(errors.isEmpty(), () -> errors.get(0).getMessage() + " " + errors.get(0).getThrown());
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertFalse(metrics.lines().anyMatch(l -> l.startsWith("http_server_requests_seconds_count")
+                && l.contains("uri=\"/api/v1/policies/validate\"") && l.contains("status=\"500\"")), metrics);
+    }
 }
