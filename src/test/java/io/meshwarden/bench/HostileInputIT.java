@@ -163,7 +163,12 @@ class HostileInputIT {
     }
 
     static long cpuMillis(long pid) throws Exception {
-        String[] stat = Files.readString(Path.of("/proc/" + pid + "/stat")).replaceFirst("^.*\\) ", "").split(" ");
+        Path file = Path.of("/proc/" + pid + "/stat");
+        if (!Files.exists(file)) {
+            // Under -XX:+ExitOnOutOfMemoryError this is how the unbounded code ended (finding 1).
+            throw new AssertionError("the app (pid " + pid + ") exited; see its log");
+        }
+        String[] stat = Files.readString(file).replaceFirst("^.*\\) ", "").split(" ");
         // utime and stime are fields 14 and 15 of stat (11 and 12 after the command); ticks of 10 ms on Linux
         return (Long.parseLong(stat[11]) + Long.parseLong(stat[12])) * 10;
     }
