@@ -25,6 +25,24 @@ public interface MeshwardenConfig {
 
     LeaderElection leaderElection();
 
+    Api api();
+
+    Http http();
+
+    /** Bounds on what one API answer may cost. */
+    interface Api {
+        /** Violations listed in one 422 answer; the rest are counted (violationsOmitted). At least 1. */
+        @WithDefault("100")
+        int maxViolations();
+    }
+
+    /** Bounds on what one HTTP request may hold. */
+    interface Http {
+        /** A request's body must have arrived this long after its headers, else 408 and the connection closed. */
+        @WithDefault("10s")
+        Duration bodyTimeout();
+    }
+
     /** Only the holder of the Lease enforces; every replica serves reads. */
     interface LeaderElection {
         @WithDefault("true")

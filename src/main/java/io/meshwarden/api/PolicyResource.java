@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.CurrentCaller;
 import io.meshwarden.catalog.PolicyCatalog;
@@ -51,10 +52,17 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class PolicyResource {
     private final PolicyCatalog catalog;
     private final CurrentCaller caller;
+    private final int maxViolations;
 
-    public PolicyResource(PolicyCatalog catalog, CurrentCaller caller) {
+    public PolicyResource(PolicyCatalog catalog, CurrentCaller caller, MeshwardenConfig config) {
         this.catalog = catalog;
         this.caller = caller;
+        int maxViolations = config.api().maxViolations();
+        if (maxViolations < 1) {
+            throw new IllegalArgumentException("meshwarden.api.max-violations must be at least 1, got "
+                    + maxViolations);
+        }
+        this.maxViolations = maxViolations;
     }
 
     @GET
@@ -112,9 +120,8 @@ public class PolicyResource {
     @APIResponse(responseCode = "415", description = "Content-Type is not JSON or YAML")
     @APIResponse(responseCode = "422", description = "Invalid policy; violations lists every field", content =
             @Content(mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public Response create(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body,
-            @Context UriInfo uriInfo) {
-        MeshPolicy policy = parse(contentType, body);
+    public Response create(@Context HttpHeaders headers, byte[] body, @Context UriInfo uriInfo) {
+        MeshPolicy policy = parse(headers, body);
         if (policy.metadata().resourceVersion() != null) {
             throw ApiException.invalid("/metadata/resourceVersion", "must not be set when creating a policy");
         }
@@ -136,8 +143,8 @@ public class PolicyResource {
             mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "422", description = "Invalid; violations lists every field", content = @Content(
             mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public ObjectNode validate(@HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
-        MeshPolicy policy = parse(contentType, body);
+    public ObjectNode validate(@Context HttpHeaders headers, byte[] body) {
+        MeshPolicy policy = parse(headers, body);
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("valid", true);
         out.set("policy", PolicyCodec.write(policy));
@@ -171,12 +178,12 @@ public class PolicyResource {
     @APIResponse(responseCode = "412", description = "If-Match does not match the current ETag")
     @APIResponse(responseCode = "422", description = "Invalid policy, or body name differs from the path")
     public Response update(@PathParam("name") String name, @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
-            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, byte[] body) {
-        MeshPolicy policy = parse(contentType, body);
+            @Context HttpHeaders headers, byte[] body) {
+        MeshPolicy policy = parse(headers, body);
         if (!name.equals(policy.name())) {
             throw ApiException.invalid("/metadata/name", "must match the name in the path ('" + name + "')");
         }
-        String fromHeader = parseIfMatch(ifMatch);
+        String fromHeader = ifMatch(name, ifMatch);
         String fromBody = policy.metadata().resourceVersion();
         if (fromHeader != null && fromBody != null && !fromHeader.equals(fromBody)) {
             // Two different preconditions cannot both hold; refuse instead of picking one.
@@ -199,19 +206,62 @@ public class PolicyResource {
     @APIResponse(responseCode = "409", description = "The policy is managed by GitOps")
     @APIResponse(responseCode = "412", description = "If-Match does not match the current ETag")
     public Response delete(@PathParam("name") String name, @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch) {
-        String expected = parseIfMatch(ifMatch);
+        String expected = ifMatch(name, ifMatch);
         String before = expected != null ? expected : currentVersion(name);
         catalog.delete(name, expected, true);
         AuditLog.policy(caller.get(), "policy.delete", name, before, null);
         return Response.noContent().build();
     }
 
-    private static MeshPolicy parse(String contentType, byte[] body) {
+    private MeshPolicy parse(HttpHeaders headers, byte[] body) {
+        boolean yaml = isYaml(headers.getRequestHeader(HttpHeaders.CONTENT_TYPE));
         if (body == null || body.length == 0) {
             throw ApiException.badRequest("body", "is empty: send one MeshPolicy document");
         }
-        JsonNode doc = Documents.parseOne(body, Documents.isYaml(contentType));
-        return PolicyTypes.CODEC.read(doc);
+        JsonNode doc = Documents.parseOne(body, yaml);
+        return PolicyTypes.CODEC.read(doc, maxViolations);
+    }
+
+    private static final List<String> JSON_TYPES = List.of(MediaType.APPLICATION_JSON);
+    private static final List<String> YAML_TYPES = List.of(MediaTypes.YAML, MediaTypes.YAML_X, MediaTypes.YAML_TEXT);
+
+    /**
+     * Whether the body is YAML (else JSON). JAX-RS lets a missing Content-Type, a wildcard, a second header and
+     * any charset through to a method that consumes JSON; the README promises 415 for all of them, since guessing
+     * the format or the encoding of a policy is how a document comes to mean something its author did not write.
+     */
+    static boolean isYaml(List<String> contentTypes) {
+        if (contentTypes == null || contentTypes.isEmpty()) {
+            throw unsupported("is missing: send application/json or application/yaml");
+        }
+        if (contentTypes.size() > 1) {
+            throw unsupported("is sent " + contentTypes.size() + " times: send it once");
+        }
+        MediaType type;
+        try {
+            type = MediaType.valueOf(contentTypes.get(0));
+        } catch (IllegalArgumentException e) {
+            throw unsupported("is not a media type");
+        }
+        String base = (type.getType() + "/" + type.getSubtype()).toLowerCase(Locale.ROOT);
+        boolean yaml = YAML_TYPES.contains(base);
+        if (!yaml && !JSON_TYPES.contains(base)) {
+            throw unsupported("must be application/json or application/yaml, got '" + shorten(base) + "'");
+        }
+        String charset = type.getParameters().get(MediaType.CHARSET_PARAMETER);
+        if (charset != null && !charset.equalsIgnoreCase("utf-8")) {
+            throw unsupported("charset must be utf-8, got '" + shorten(charset) + "'");
+        }
+        return yaml;
+    }
+
+    private static ApiException unsupported(String reason) {
+        return new ApiException(415, "unsupported-media-type", "Unsupported media type", "header/Content-Type: "
+                + reason, List.of(new io.meshwarden.policy.Violation("header/Content-Type", reason)));
+    }
+
+    private static String shorten(String s) {
+        return s.length() > 60 ? s.substring(0, 60) + "…" : s;
     }
 
     static ObjectNode render(PolicyCatalog.Entry e) {
@@ -237,21 +287,64 @@ public class PolicyResource {
         return new EntityTag(p.metadata().resourceVersion());
     }
 
-    /** Returns the resourceVersion an If-Match demands, or null for none or "*". */
-    private static String parseIfMatch(String header) {
+    /**
+     * The resourceVersion an If-Match demands of the policy, or null for none or "*". RFC 9110 section 13.1.1: the
+     * header is a list, compared strongly, so a weak tag never matches and neither does a well-formed tag that is
+     * not one of ours; when nothing in the list can match, the answer is 412 (404 when there is no such policy).
+     * Of several candidates the current one is picked; the store still checks it atomically.
+     */
+    private String ifMatch(String name, String header) {
         if (header == null || header.isBlank() || header.trim().equals("*")) {
             return null;
         }
-        String v = header.trim();
-        if (v.startsWith("W/")) {
-            v = v.substring(2);
+        List<String> candidates = new java.util.ArrayList<>();
+        for (String tag : entityTags(header)) {
+            String opaque = tag.substring(1, tag.length() - 1);
+            if (!tag.startsWith("W/") && opaque.matches("[0-9]{1,19}")) {
+                candidates.add(opaque);
+            }
         }
-        if (v.length() < 3 || !v.startsWith("\"") || !v.endsWith("\"") || !v.substring(1, v.length() - 1)
-                .matches("[0-9]{1,19}")) {
-            throw ApiException.badRequest("header/If-Match", "must be one ETag as returned by the API, e.g. "
-                    + "\"1732450000000000\", or *");
+        String current = currentVersion(name);
+        if (candidates.isEmpty() || current == null) {
+            if (current == null) {
+                throw new StoreException.NotFound(name);
+            }
+            throw new StoreException.Conflict(name, shorten(header.trim()), current, true);
         }
-        return v.substring(1, v.length() - 1);
+        return candidates.contains(current) ? current : candidates.get(0);
+    }
+
+    /** The entity-tags of an If-Match list; 400 when the list is not one (unquoted, unterminated, a stray "*"). */
+    static List<String> entityTags(String header) {
+        List<String> tags = new java.util.ArrayList<>();
+        int i = 0;
+        int n = header.length();
+        while (i < n) {
+            char c = header.charAt(i);
+            if (c == ' ' || c == '\t' || c == ',') {
+                i++;
+                continue;
+            }
+            int start = i;
+            if (header.startsWith("W/", i)) {
+                i += 2;
+            }
+            int close = i < n && header.charAt(i) == '"' ? header.indexOf('"', i + 1) : -1;
+            if (close < 0 || header.substring(i + 1, close).chars().anyMatch(ch -> ch < 0x21 || ch == 0x7f)) {
+                throw ApiException.badRequest("header/If-Match", "must be * or a list of ETags as returned by the "
+                        + "API, e.g. \"1732450000000000\"");
+            }
+            tags.add(header.substring(start, close + 1));
+            i = close + 1;
+            if (i < n && header.charAt(i) != ',' && header.charAt(i) != ' ' && header.charAt(i) != '\t') {
+                throw ApiException.badRequest("header/If-Match", "must be * or a list of ETags as returned by the "
+                        + "API, e.g. \"1732450000000000\"");
+            }
+        }
+        if (tags.isEmpty()) {
+            throw ApiException.badRequest("header/If-Match", "must be * or a list of ETags as returned by the API");
+        }
+        return tags;
     }
 
     private static <E extends Enum<E>> E parseEnum(String param, String value, Class<E> type, boolean lowerWire) {

@@ -34,8 +34,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             return problem(a.status(), a.slug(), a.title(), a.getMessage(), a.violations());
         }
         if (e instanceof PolicyValidationException v) {
-            return problem(422, "invalid-policy", "Invalid policy", v.violations().size()
-                    + " field(s) are invalid; see violations", v.violations());
+            String detail = v.omitted() == 0 ? v.total() + " field(s) are invalid; see violations"
+                    : v.total() + " field(s) are invalid; the first " + v.violations().size()
+                            + " are listed in violations, " + v.omitted() + " more are not";
+            return problem(422, "invalid-policy", "Invalid policy", detail, v.violations(),
+                    v.omitted() == 0 ? null : v.omitted());
         }
         if (e instanceof DocumentSyntaxException s) {
             String where = s.line() > 0 ? " (line " + s.line() + (s.column() > 0 ? ", column " + s.column() : "")
@@ -58,8 +61,22 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
             String title = w.getResponse().getStatusInfo().getReasonPhrase();
             return problem(status, slug(title), title, status >= 500 ? "internal error" : w.getMessage(), null);
         }
+        if (e instanceof java.io.IOException && readingTheBody(e)) {
+            // The client's fault (too large, or gone): Vert.x has usually answered already; never an ERROR or a 500.
+            LOG.debugf("request body not read: %s", e.getMessage());
+            return "Request too large".equals(e.getMessage())
+                    ? problem(413, "payload-too-large", "Payload too large", "the body exceeds "
+                            + "quarkus.http.limits.max-body-size", null)
+                    : problem(400, "bad-request", "Bad request", "the request body could not be read", null);
+        }
         LOG.error("unexpected failure", e);
         return problem(500, "internal-error", "Internal error", "the server failed; see its log", null);
+    }
+
+    /** Thrown by the stream RESTEasy reads a request body from, not by our code or the store. */
+    private static boolean readingTheBody(Throwable e) {
+        StackTraceElement[] trace = e.getStackTrace();
+        return trace.length > 0 && trace[0].getClassName().endsWith(".VertxInputStream");
     }
 
     private Response store(StoreException e) {
@@ -87,8 +104,13 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
     }
 
     private Response problem(int status, String slug, String title, String detail, List<Violation> violations) {
+        return problem(status, slug, title, detail, violations, null);
+    }
+
+    private Response problem(int status, String slug, String title, String detail, List<Violation> violations,
+            Integer omitted) {
         String instance = uriInfo == null ? null : uriInfo.getRequestUri().getPath();
-        Problem p = new Problem(Problem.TYPE_BASE + slug, title, status, detail, instance, violations);
+        Problem p = new Problem(Problem.TYPE_BASE + slug, title, status, detail, instance, violations, omitted);
         return Response.status(status).type(MediaTypes.PROBLEM).entity(Documents.toJson(p)).build();
     }
 

@@ -17,6 +17,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -42,18 +43,37 @@ public class ReportResource {
     @APIResponse(responseCode = "404", description = "No audit has completed yet")
     public ObjectNode latest(
             @org.eclipse.microprofile.openapi.annotations.parameters.Parameter(description = "First finding")
-            @jakarta.ws.rs.QueryParam("offset") @jakarta.ws.rs.DefaultValue("0") int offset,
+            @org.eclipse.microprofile.openapi.annotations.media.Schema(type = SchemaType.INTEGER, minimum = "0",
+                    maximum = "2147483647", defaultValue = "0")
+            @jakarta.ws.rs.QueryParam("offset") String offsetParam,
             @org.eclipse.microprofile.openapi.annotations.parameters.Parameter(description = "Findings per page "
                     + "(at most " + MAX_PAGE + "); the answer has a page object when it is not all of them")
-            @jakarta.ws.rs.QueryParam("limit") @jakarta.ws.rs.DefaultValue("1000") int limit) {
-        if (offset < 0 || limit < 1 || limit > MAX_PAGE) {
-            throw ApiException.badRequest("query/" + (offset < 0 ? "offset" : "limit"), offset < 0
-                    ? "must not be negative" : "must be between 1 and " + MAX_PAGE);
-        }
+            @org.eclipse.microprofile.openapi.annotations.media.Schema(type = SchemaType.INTEGER, minimum = "1",
+                    maximum = "" + MAX_PAGE, defaultValue = "1000")
+            @jakarta.ws.rs.QueryParam("limit") String limitParam) {
+        // Taken as text: an int parameter that does not parse (abc, 1.5, 1e3, 99999999999) is a 404 in JAX-RS.
+        int offset = pagingParameter("offset", offsetParam, 0, 0, Integer.MAX_VALUE);
+        int limit = pagingParameter("limit", limitParam, 1000, 1, MAX_PAGE);
         return ReportDocuments.report(require(), offset, limit);
     }
 
     static final int MAX_PAGE = 5000;
+
+    private static int pagingParameter(String name, String value, int absent, int min, int max) {
+        if (value == null || value.isEmpty()) {
+            return absent;
+        }
+        if (!value.matches("-?[0-9]{1,10}")) {
+            throw ApiException.badRequest("query/" + name, "must be an integer between " + min + " and " + max
+                    + ", got '" + (value.length() > 40 ? value.substring(0, 40) + "…" : value) + "'");
+        }
+        long v = Long.parseLong(value);
+        if (v < min || v > max) {
+            throw ApiException.badRequest("query/" + name, min == 0 && v < 0 ? "must not be negative"
+                    : "must be between " + min + " and " + max);
+        }
+        return (int) v;
+    }
 
     @GET
     @Path("/reports/latest/policies/{name}")

@@ -9,6 +9,8 @@ import java.util.List;
  */
 public final class ApiRoutes {
     public static final String PREFIX = "/api";
+    /** The operation of a request no route of ours takes (unknown path or method): the strictest access. */
+    public static final String UNKNOWN = "api.unknown";
     private static final String V1 = "/api/v1/";
 
     private ApiRoutes() {
@@ -29,7 +31,7 @@ public final class ApiRoutes {
         String p = normalize(path);
         List<String> s = p.startsWith(V1) ? segments(p.substring(V1.length())) : List.of();
         Access a = s.isEmpty() ? null : route(m, s, dryRunValues);
-        return a != null ? a : new Access("update", null, true, "api.unknown");
+        return a != null ? a : new Access("update", null, true, UNKNOWN);
     }
 
     private static Access route(String m, List<String> s, List<String> dryRunValues) {

@@ -2,6 +2,8 @@ package io.meshwarden.auth;
 
 import io.meshwarden.http.Problem;
 import io.meshwarden.policy.Documents;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -27,15 +29,33 @@ public class AuthFilter {
 
     /**
      * Before routing, so that unknown paths and methods under /api answer 401 rather than 404 or 405 to a caller
-     * without a token. Runs on the event loop: only the header is looked at here.
+     * without a valid token. The header is looked at on the event loop; a request that routing will not hand to
+     * {@link #authorize} (an unknown path or method, OPTIONS, which JAX-RS answers by itself) has its token checked
+     * here, on a worker thread since a TokenReview blocks.
      */
     @ServerRequestFilter(preMatching = true, priority = Priorities.AUTHENTICATION)
-    public Response requireToken(ContainerRequestContext request) {
+    public Uni<Response> requireToken(ContainerRequestContext request) {
         if (auth.open() || !ApiRoutes.guarded(request.getUriInfo().getPath())) {
-            return null;
+            return Uni.createFrom().nullItem();
         }
-        return bearer(request) == null ? unauthorized(request, "send a bearer token: Authorization: Bearer <token>",
-                false) : null;
+        String token = bearer(request);
+        if (token == null) {
+            return Uni.createFrom().item(unauthorized(request, "send a bearer token: Authorization: Bearer <token>",
+                    false));
+        }
+        Access access = ApiRoutes.access(request.getMethod(), request.getUriInfo().getPath(), null);
+        if (!ApiRoutes.UNKNOWN.equals(access.operation()) && !"OPTIONS".equals(request.getMethod())) {
+            return Uni.createFrom().nullItem();
+        }
+        return Uni.createFrom().item(() -> {
+            try {
+                return auth.authenticator().authenticate(token) == null ? unauthorized(request,
+                        "the bearer token is not valid (unknown, expired or revoked)", true) : null;
+            } catch (ReviewUnavailable e) {
+                return problem(request, 503, "authorization-unavailable", "Authorization unavailable",
+                        "the request cannot be checked now: " + e.getMessage() + "; retry later");
+            }
+        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
     /**

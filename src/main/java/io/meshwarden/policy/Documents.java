@@ -173,8 +173,35 @@ public final class Documents {
             return "unreadable input";
         }
         int nl = msg.indexOf('\n');
-        String first = nl < 0 ? msg : msg.substring(0, nl);
+        String first = withoutClassNames(nl < 0 ? msg : msg.substring(0, nl));
         return first.length() > 300 ? first.substring(0, 300) + "…" : first;
+    }
+
+    private static final java.util.regex.Pattern EVENT = java.util.regex.Pattern.compile(
+            "<?\\b(?:[a-z_][a-z0-9_]*\\.)+([A-Z][A-Za-z0-9_]*?)(?:Event|Token)?(?:\\([^)]*\\))?>?");
+
+    /**
+     * A parser's message in the user's terms: SnakeYAML and Jackson name their own classes (events such as
+     * org.yaml.snakeyaml.events.SequenceStartEvent(anchor=null, ...)), which tells a client what runs inside.
+     */
+    static String withoutClassNames(String msg) {
+        java.util.regex.Matcher m = EVENT.matcher(msg.replace(" (Scalar value in YAML)", ""));
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String what = switch (m.group(1)) {
+                case "SequenceStart" -> "the start of a list";
+                case "SequenceEnd" -> "the end of a list";
+                case "MappingStart" -> "the start of a map";
+                case "MappingEnd" -> "the end of a map";
+                case "Scalar" -> "a value";
+                case "Alias" -> "an alias";
+                case "DocumentStart", "DocumentEnd", "StreamStart", "StreamEnd" -> "a document boundary";
+                default -> "unexpected content";
+            };
+            m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(what));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 
     public static String toYaml(Object value) {

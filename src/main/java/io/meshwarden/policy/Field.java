@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fabric8.kubernetes.api.model.Quantity;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -211,16 +210,28 @@ public sealed interface Field {
                 r.fail(fp, "must be a Kubernetes quantity such as 100m or 128Mi, got " + TreeReader.describe(n));
                 return null;
             }
-            String text = n.isTextual() ? n.textValue() : n.decimalValue().toPlainString();
+            String text;
+            if (n.isTextual()) {
+                text = n.textValue();
+            } else {
+                // Bounded before toPlainString: the plain form of 1e1000000 is a megabyte of digits.
+                BigDecimal d = n.decimalValue();
+                String problem = Numbers.checkDecimal(d);
+                if (problem != null) {
+                    r.fail(fp, problem);
+                    return null;
+                }
+                text = d.toPlainString();
+            }
             try {
-                BigDecimal amount = Quantity.getAmountInBytes(Quantity.parse(text));
+                BigDecimal amount = Numbers.quantity(text);
                 if (amount.signum() < 0) {
                     r.fail(fp, "must not be negative, got '" + text + "'");
                     return null;
                 }
                 return text;
-            } catch (RuntimeException e) {
-                r.fail(fp, "must be a Kubernetes quantity such as 100m or 128Mi, got '" + text + "'");
+            } catch (IllegalArgumentException e) {
+                r.fail(fp, e.getMessage());
                 return null;
             }
         }

@@ -30,6 +30,12 @@ public final class PolicyCodec {
     private static final Set<String> EXPRESSION = ordered("key", "operator", "values");
     private static final Set<String> EXEMPTION = ordered("namespace", "kind", "name");
 
+    /**
+     * Violations listed per document unless the caller says otherwise: enough for any honest mistake, while a body of
+     * tens of thousands of bad items cannot turn into an answer fifty times its size.
+     */
+    public static final int DEFAULT_MAX_VIOLATIONS = 100;
+
     private final Map<String, PolicyType> types = new LinkedHashMap<>();
 
     /** @param types every policy type the service knows, in the order schemas and messages list them */
@@ -49,12 +55,20 @@ public final class PolicyCodec {
         return Optional.ofNullable(types.get(name));
     }
 
-    /** Validates a parsed document and returns the normalized policy, or throws with every violation. */
+    /** Validates a parsed document and returns the normalized policy, or throws with its violations. */
     public MeshPolicy read(JsonNode doc) {
-        TreeReader r = new TreeReader();
+        return read(doc, DEFAULT_MAX_VIOLATIONS);
+    }
+
+    /**
+     * As {@link #read(JsonNode)}, listing at most {@code maxViolations} violations; the rest are only counted
+     * ({@link PolicyValidationException#omitted()}).
+     */
+    public MeshPolicy read(JsonNode doc, int maxViolations) {
+        TreeReader r = new TreeReader(maxViolations);
         JsonNode root = r.object(doc, "", true);
         if (root == null) {
-            throw new PolicyValidationException(r.violations());
+            throw new PolicyValidationException(r.violations(), r.omitted());
         }
         r.onlyFields(root, "", TOP);
         String apiVersion = r.string(root, "apiVersion", "", true);
@@ -68,7 +82,7 @@ public final class PolicyCodec {
         PolicyMetadata metadata = readMetadata(r, root.get("metadata"));
         PolicySpec spec = readSpec(r, root.get("spec"));
         if (!r.violations().isEmpty()) {
-            throw new PolicyValidationException(r.violations());
+            throw new PolicyValidationException(r.violations(), r.omitted());
         }
         return new MeshPolicy(metadata, spec);
     }

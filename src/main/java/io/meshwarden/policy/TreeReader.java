@@ -17,13 +17,32 @@ import java.util.function.Predicate;
  */
 final class TreeReader {
     private final List<Violation> violations = new ArrayList<>();
+    private final int maxViolations;
+    private int omitted;
+
+    /** @param maxViolations violations kept; past it a hostile document (thousands of bad items) only counts up */
+    TreeReader(int maxViolations) {
+        if (maxViolations < 1) {
+            throw new IllegalArgumentException("maxViolations must be at least 1, got " + maxViolations);
+        }
+        this.maxViolations = maxViolations;
+    }
 
     List<Violation> violations() {
         return violations;
     }
 
+    /** Violations found past the cap: counted, not kept. */
+    int omitted() {
+        return omitted;
+    }
+
     void fail(String path, String reason) {
-        violations.add(new Violation(path, reason));
+        if (violations.size() < maxViolations) {
+            violations.add(new Violation(path, reason));
+        } else {
+            omitted++;
+        }
     }
 
     static String child(String path, String field) {
@@ -103,6 +122,12 @@ final class TreeReader {
     BigDecimal decimal(JsonNode parent, String field, String path, BigDecimal min, BigDecimal max) {
         JsonNode n = value(parent, field, path, JsonNode::isNumber, "a number");
         BigDecimal v = n == null ? null : n.decimalValue();
+        String size = v == null ? null : Numbers.checkDecimal(v);
+        if (size != null) {
+            // Before anything else touches it: 1e-999999999 is in range, and its plain form exhausts the heap.
+            fail(child(path, field), size);
+            return null;
+        }
         if (v != null && (v.compareTo(min) < 0 || v.compareTo(max) > 0)) {
             fail(child(path, field), "must be between " + min.toPlainString() + " and " + max.toPlainString()
                     + ", got " + n.asText());

@@ -41,7 +41,9 @@ class TokensAuthTest {
 
     static {
         RestAssured.config = RestAssured.config().encoderConfig(EncoderConfig.encoderConfig()
-                .encodeContentTypeAs("application/yaml", ContentType.TEXT));
+                .encodeContentTypeAs("application/yaml", ContentType.TEXT)
+                // Text bodies otherwise go out as charset=ISO-8859-1, which the API refuses (415) as it should.
+                .defaultContentCharset(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     @KubernetesTestServer

@@ -147,4 +147,33 @@ class FilePolicyStoreTest {
         reopened.delete(longest, null, false);
         assertEquals(List.of(edge), open().list().stream().map(MeshPolicy::name).toList());
     }
+
+    /** Issue 14, finding 3: a file stored before the number bounds existed cannot slow every later start and audit. */
+    @Test
+    void aStoredNumberOutOfBoundsIsALoadErrorNotAStoredPolicy() throws Exception {
+        FilePolicyStore s = open();
+        s.create(TestPolicies.tracing("good", "1"));
+        String tiny = Files.readString(dir.resolve("good.yaml")).replace("name: good", "name: tiny")
+                .replaceAll("maxPercent: .*", "maxPercent: 1.0e-999999999");
+        Files.writeString(dir.resolve("tiny.yaml"), tiny);
+        String huge = """
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: huge, resourceVersion: "7"}
+                spec:
+                  type: ProxySizing
+                  parameters: {requests: {cpu: 1.0e+30000000, memory: 64Mi}}
+                """;
+        Files.writeString(dir.resolve("huge.yaml"), huge);
+        long started = System.nanoTime();
+        FilePolicyStore reopened = open();
+        assertTrue(System.nanoTime() - started < 2_000_000_000L, "loading must not expand the numbers");
+        assertEquals(List.of("good"), reopened.list().stream().map(MeshPolicy::name).toList());
+        assertEquals(List.of("huge.yaml", "tiny.yaml"), reopened.loadErrors().stream()
+                .map(FilePolicyStore.LoadError::file).toList());
+        assertTrue(reopened.loadErrors().get(0).reason().contains("/spec/parameters/requests/cpu"),
+                reopened.loadErrors().get(0).reason());
+        assertTrue(reopened.loadErrors().get(1).reason().contains("/spec/parameters/maxPercent"),
+                reopened.loadErrors().get(1).reason());
+    }
 }

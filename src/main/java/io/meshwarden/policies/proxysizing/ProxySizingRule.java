@@ -1,7 +1,6 @@
 package io.meshwarden.policies.proxysizing;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.meshwarden.evaluate.Checks;
 import io.meshwarden.evaluate.CostSummary;
 import io.meshwarden.evaluate.Refs;
@@ -18,6 +17,7 @@ import io.meshwarden.model.Hpa;
 import io.meshwarden.model.Json;
 import io.meshwarden.model.Workload;
 import io.meshwarden.policy.MeshPolicy;
+import io.meshwarden.policy.Numbers;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
@@ -136,8 +136,9 @@ public final class ProxySizingRule {
 
     private static Optional<BigDecimal> parseAmount(String quantity) {
         try {
-            return Optional.of(Quantity.getAmountInBytes(Quantity.parse(quantity.trim())));
-        } catch (RuntimeException e) {
+            // Bounded: a hostile manifest's 1e1000000 is treated as unparseable, not expanded.
+            return Optional.of(Numbers.quantity(quantity.trim()));
+        } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
     }

@@ -1,7 +1,6 @@
 package io.meshwarden.policies.proxysizing;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.fabric8.kubernetes.api.model.Quantity;
 import io.meshwarden.evaluate.CostSummary;
 import io.meshwarden.evaluate.PolicyKind;
 import io.meshwarden.evaluate.RuleId;
@@ -9,6 +8,7 @@ import io.meshwarden.evaluate.RuleOutcome;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.policy.Field;
 import io.meshwarden.policy.MeshPolicy;
+import io.meshwarden.policy.Numbers;
 import io.meshwarden.policy.Parameters;
 import io.meshwarden.policy.Shape;
 import java.math.BigDecimal;
@@ -63,8 +63,8 @@ public final class ProxySizingType implements PolicyKind {
         if (request == null || limit == null) {
             return;
         }
-        BigDecimal req = Quantity.getAmountInBytes(Quantity.parse(request));
-        BigDecimal lim = Quantity.getAmountInBytes(Quantity.parse(limit));
+        BigDecimal req = Numbers.quantity(request);
+        BigDecimal lim = Numbers.quantity(limit);
         if (lim.compareTo(req) < 0) {
             limits.fail(field, "must be greater than or equal to the request (" + request + "), got " + limit);
         }
