@@ -137,7 +137,7 @@ for setting in "${settings[@]}"; do
 
   reset_counts
   t=$(now_ms)
-  audit_code=$(curl -s -H "$auth" -o "$work/audit.json" -w '%{http_code}' -X POST \
+  audit_code=$(curl -s --max-time "${CYCLE_TIMEOUT:-300}" -H "$auth" -o "$work/audit.json" -w '%{http_code}' -X POST \
     "http://localhost:$app_port/api/v1/audits")
   audit_ms=$(($(now_ms) - t))
   audit_counts=$(counts_json)
@@ -146,7 +146,7 @@ for setting in "${settings[@]}"; do
 
   reset_counts
   t=$(now_ms)
-  run_code=$(curl -s -H "$auth" -o "$work/run.json" -w '%{http_code}' -X POST \
+  run_code=$(curl -s --max-time "${CYCLE_TIMEOUT:-300}" -H "$auth" -o "$work/run.json" -w '%{http_code}' -X POST \
     "http://localhost:$app_port/api/v1/runs?dryRun=true")
   run_ms=$(($(now_ms) - t))
   run_counts=$(counts_json)

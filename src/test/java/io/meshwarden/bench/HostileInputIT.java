@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.Documents;
+import io.meshwarden.testing.PackagedArtifact;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -175,12 +176,12 @@ class HostileInputIT {
 
     @Test
     void hostileRequestsCostABoundedAnswerAndNeverAFault() throws Exception {
-        Path jar = Path.of("target/quarkus-app/quarkus-run.jar");
-        Assumptions.assumeTrue(Files.isRegularFile(jar), "needs the packaged JVM application");
+        PackagedArtifact artifact = PackagedArtifact.current();
+        Assumptions.assumeTrue(artifact.exists(), "needs the packaged application: " + artifact.describe());
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "reads process CPU from /proc");
         Path store = Files.createDirectories(work.resolve("store"));
         BenchAuth auth = BenchAuth.create("tokens", work);
-        PackagedApp app = new PackagedApp(jar, store, work.resolve("app.log"), k8sJvmOptions(), auth);
+        PackagedApp app = new PackagedApp(artifact, store, work.resolve("app.log"), k8sJvmOptions(), auth);
         app.start("hostile");
         long pid = app.pid();
         try {

@@ -58,7 +58,7 @@ class KustomizeDryRunE2E {
 
     @ParameterizedTest(name = "k8s/{0}")
     @ValueSource(strings = {"base", "overlays/audit-only", "overlays/enforce", "overlays/monitoring",
-            "overlays/enforce-patch-owners"})
+            "overlays/enforce-patch-owners", "overlays/native"})
     void dryRunAppliesCleanly(String dir) {
         List<HasMetadata> items = client.load(new ByteArrayInputStream(kustomize(dir).getBytes(
                 StandardCharsets.UTF_8))).items();

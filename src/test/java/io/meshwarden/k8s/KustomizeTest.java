@@ -39,7 +39,7 @@ class KustomizeTest {
     static final String ISTIO_NS = "istio-system";
     static final String SA = "meshwarden";
     static final List<String> ALL = List.of("base", "overlays/audit-only", "overlays/enforce", "overlays/monitoring",
-            "overlays/enforce-patch-owners");
+            "overlays/enforce-patch-owners", "overlays/native");
     static final Set<String> WRITE_VERBS = Set.of("create", "update", "patch", "delete", "deletecollection",
             "escalate", "bind", "impersonate");
     static final Set<String> HEALTH_PATHS = Set.of("/q/health/live", "/q/health/ready", "/q/health/started");
@@ -382,11 +382,13 @@ class KustomizeTest {
             assertEquals("meshwarden-gitops-policies", gitops.at("/configMap/name").asText(), what);
             assertEquals(1, ofKind(docs, "ConfigMap").stream()
                     .filter(cm -> name(cm).equals("meshwarden-gitops-policies")).count(), what);
-            assertTrue(env.get("JAVA_OPTS_APPEND").contains("-Xmx64m"), what);
-
             assertEquals("100m", c.at("/resources/requests/cpu").asText(), what);
-            assertEquals("192Mi", c.at("/resources/requests/memory").asText(), what);
-            assertEquals("256Mi", c.at("/resources/limits/memory").asText(), what);
+            // The native overlay has no JVM options and its own measured sizing (checked by its own test).
+            if (!dir.equals("overlays/native")) {
+                assertTrue(env.get("JAVA_OPTS_APPEND").contains("-Xmx64m"), what);
+                assertEquals("192Mi", c.at("/resources/requests/memory").asText(), what);
+                assertEquals("256Mi", c.at("/resources/limits/memory").asText(), what);
+            }
 
             JsonNode pdb = ofKind(docs, "PodDisruptionBudget").get(0);
             assertEquals(1, pdb.at("/spec/maxUnavailable").asInt(), what);
@@ -413,6 +415,20 @@ class KustomizeTest {
         for (String dir : List.of("base", "overlays/audit-only", "overlays/enforce")) {
             assertTrue(ofKind(render(dir), "ServiceMonitor").isEmpty(), dir + " needs no Prometheus Operator");
         }
+    }
+
+    @Test
+    void nativeOverlayRunsTheExecutableWithoutJvmOptionsAndWithItsMeasuredResources() {
+        JsonNode container = ofKind(render("overlays/native"), "Deployment").get(0)
+                .at("/spec/template/spec/containers/0");
+        assertEquals("meshwarden:native", container.path("image").asText());
+        List<String> env = new java.util.ArrayList<>();
+        container.path("env").forEach(e -> env.add(e.path("name").asText()));
+        assertTrue(!env.contains("JAVA_OPTS_APPEND") && env.contains("MESHWARDEN_STORE_TYPE"), env.toString());
+        List<String> args = texts(container.path("args"));
+        assertTrue(args.stream().anyMatch(a -> a.startsWith("-Xmx")), "a heap bound: " + args);
+        assertTrue(container.at("/resources/limits/memory").isTextual()
+                && container.at("/resources/requests/memory").isTextual(), container.path("resources").toString());
     }
 
     // ---------------------------------------------------------------- CRD
