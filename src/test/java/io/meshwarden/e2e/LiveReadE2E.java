@@ -61,7 +61,11 @@ class LiveReadE2E {
 
     @Test
     void everyIstioKindIsServedSoNoneIsSkipped() {
-        assertEquals(List.of(), result.skippedApis());
+        // The add-on operators' kinds (Kiali, prometheus-operator) are optional: which of them are served depends on
+        // the CRDs other E2E classes installed on this shared control plane before; none of Istio's may be missing.
+        List<String> optional = List.of("kialis.kiali.io", "servicemonitors.monitoring.coreos.com",
+                "podmonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com");
+        assertEquals(List.of(), result.skippedApis().stream().filter(api -> !optional.contains(api)).toList());
         assertEquals(List.of(), result.warnings());
         assertTrue(result.discoveryRequests() > 0);
     }
