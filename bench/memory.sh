@@ -137,8 +137,9 @@ for setting in "${settings[@]}"; do
 
   reset_counts
   t=$(now_ms)
+  # A cycle that outlives CYCLE_TIMEOUT is reported (HTTP 000), not left hanging or ending the script.
   audit_code=$(curl -s --max-time "${CYCLE_TIMEOUT:-300}" -H "$auth" -o "$work/audit.json" -w '%{http_code}' -X POST \
-    "http://localhost:$app_port/api/v1/audits")
+    "http://localhost:$app_port/api/v1/audits" || true)
   audit_ms=$(($(now_ms) - t))
   audit_counts=$(counts_json)
   audit_reqs=$(total_of "$audit_counts")
@@ -147,7 +148,7 @@ for setting in "${settings[@]}"; do
   reset_counts
   t=$(now_ms)
   run_code=$(curl -s --max-time "${CYCLE_TIMEOUT:-300}" -H "$auth" -o "$work/run.json" -w '%{http_code}' -X POST \
-    "http://localhost:$app_port/api/v1/runs?dryRun=true")
+    "http://localhost:$app_port/api/v1/runs?dryRun=true" || true)
   run_ms=$(($(now_ms) - t))
   run_counts=$(counts_json)
   run_reqs=$(total_of "$run_counts")
@@ -164,6 +165,7 @@ for setting in "${settings[@]}"; do
     "$run_code/${run_ms}" "${run_reqs:-?}" "${run_outcome:--}" "$result")")
   expected=$(ls examples/policies | wc -l)
   [ "$policies" = "$expected" ] || notes+=("$label: $policies policies loaded, expected $expected")
+  echo "done: ${rows[${#rows[@]}-1]}" >&2
   [ "$hwm_scope" = cycle ] || notes+=("$label: cannot reset VmHWM; the peak includes start-up")
   if [ "$result" = ok ] && [ -z "${breakdown:-}" ]; then
     breakdown="$label: audit $audit_counts"$'\n'"$label: dry run $run_counts"
