@@ -35,7 +35,7 @@ final class DisruptionRule {
         // them all.
         List<Pdb> pdbs = s.pdbsFor(w);
         DisruptionBudgets.checkOverlap(PDB_OVERLAPPING, w, pdbs, checks);
-        DisruptionBudgets.checkBlocking(PDB_BLOCKS_EVICTION, w, hpa, pdbs, p.minReplicas(), s, scope, checks,
+        DisruptionBudgets.checkBlocking(PDB_BLOCKS_EVICTION, w, hpa, pdbs, p.minimumReplicas(), s, scope, checks,
                 Advice::of, RAISE_NOTE);
     }
 }

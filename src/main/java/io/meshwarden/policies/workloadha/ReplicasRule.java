@@ -30,7 +30,7 @@ final class ReplicasRule {
     }
 
     static void check(Workload w, Hpa hpa, WorkloadHaParameters p, Scope scope, Checks checks) {
-        int min = p.minReplicas();
+        int min = p.minimumReplicas();
         if (hpa != null) {
             if (scope.exempt(hpa.namespace(), "HorizontalPodAutoscaler", hpa.name(), hpa.annotations())) {
                 return;

@@ -28,8 +28,8 @@ public final class WorkloadHaType implements PolicyKind {
     public static final WorkloadHaType TYPE = new WorkloadHaType();
 
     private static final Shape PARAMETERS = Shape.of(
-            new Field.Int("minReplicas", 1, 1000, 2, "Replicas a Deployment or StatefulSet without an HPA must run, "
-                    + "and the floor an HPA that scales one must keep"));
+            new Field.Int("minimumReplicas", 1, 1000, 2, "The fewest replicas each Deployment and StatefulSet must "
+                    + "run: spec.replicas without an HPA, the HPA's minReplicas when one scales it"));
 
     private WorkloadHaType() {
     }
@@ -48,11 +48,11 @@ public final class WorkloadHaType implements PolicyKind {
     }
 
     public Parameters read(Shape.Values v) {
-        return new WorkloadHaParameters(v.integer("minReplicas"));
+        return new WorkloadHaParameters(v.integer("minimumReplicas"));
     }
 
     public void write(Parameters parameters, ObjectNode o) {
-        o.put("minReplicas", ((WorkloadHaParameters) parameters).minReplicas());
+        o.put("minimumReplicas", ((WorkloadHaParameters) parameters).minimumReplicas());
     }
 
     public List<RuleId> rules() {

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 class WorkloadHaTypeTest {
     static final MeshPolicy APPS = policy("apps-ha", "WorkloadHa", "{}");
     /** Replicas left alone, so that only the PDB rules speak. */
-    static final MeshPolicy PDB_ONLY = policy("apps-ha", "WorkloadHa", "{minReplicas: 1}");
+    static final MeshPolicy PDB_ONLY = policy("apps-ha", "WorkloadHa", "{minimumReplicas: 1}");
 
     static String app(String name, Integer replicas) {
         return deployment("shop", name, replicas, "{app: " + name + "}", "{}");
@@ -85,7 +85,7 @@ class WorkloadHaTypeTest {
         RuleOutcome o = eval(APPS, app("cart", 2));
         assertTrue(o.findings().isEmpty(), o.findings()::toString);
         assertTrue(o.checks() > 0);
-        MeshPolicy three = policy("apps-ha", "WorkloadHa", "{minReplicas: 3}");
+        MeshPolicy three = policy("apps-ha", "WorkloadHa", "{minimumReplicas: 3}");
         assertEquals(">= 3", only(eval(three, app("cart", 2)), "workload-min-replicas").expected());
     }
 
@@ -166,10 +166,10 @@ class WorkloadHaTypeTest {
 
     @Test
     void parametersAreValidated() {
-        assertEquals(new WorkloadHaParameters(2), APPS.spec().parameters(), "minReplicas defaults to 2");
+        assertEquals(new WorkloadHaParameters(2), APPS.spec().parameters(), "minimumReplicas defaults to 2");
         PolicyValidationException e = assertThrows(PolicyValidationException.class,
-                () -> policy("apps-ha", "WorkloadHa", "{minReplicas: 0}"));
-        assertTrue(e.getMessage().contains("minReplicas"), e.getMessage());
+                () -> policy("apps-ha", "WorkloadHa", "{minimumReplicas: 0}"));
+        assertTrue(e.getMessage().contains("minimumReplicas"), e.getMessage());
         assertThrows(PolicyValidationException.class, () -> policy("apps-ha", "WorkloadHa", "{replicas: 2}"));
         assertTrue(PolicyTypes.byName("WorkloadHa").isPresent());
     }
@@ -247,7 +247,7 @@ class WorkloadHaTypeTest {
 
     @Test
     void anExemptPdbIsNotJudged() {
-        MeshPolicy p = policy("apps-ha", "WorkloadHa", "{minReplicas: 1}",
+        MeshPolicy p = policy("apps-ha", "WorkloadHa", "{minimumReplicas: 1}",
                 "exemptions: [{kind: PodDisruptionBudget, name: cart}]");
         assertTrue(eval(p, app("cart", 1), pdb("cart", "{app: cart}", "minAvailable", "1")).findings().isEmpty());
     }
