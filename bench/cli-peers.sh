@@ -134,6 +134,13 @@ add "Meshwarden, JVM C1 + Serial GC + AppCDS (\`-jar\`)" mw java "${fast[@]}" "$
   -XX:SharedArchiveFile="$jsa" "${jar[@]}" $mw_args
 add "Meshwarden, JVM C1 + Serial GC + AppCDS, class path without Quarkus' runner" mw java "${fast[@]}" "${quiet[@]}" \
   -XX:SharedArchiveFile="$jsa_plain" "${plain[@]}" $mw_args
+# The launcher users run (bin/meshwarden), with an archive cache of its own that its first audit fills.
+launcher=(env XDG_CACHE_HOME="$work/cache" MESHWARDEN_APP="$root/target/quarkus-app" bin/meshwarden)
+"$time_bin" -f '%U %S %M' -o "$work/first" "${launcher[@]}" audit --snapshot "$work/snap-${sizes[-1]}" \
+  --policies examples/policies --output json >/dev/null 2>&1 || true
+first=$(tail -1 "$work/first" | awk '{ printf "%.2f s CPU, %.0f MiB", $1 + $2, $3 / 1024 }')
+ls "$work"/cache/meshwarden/cds/audit-*.jsa >/dev/null || { echo "bin/meshwarden wrote no AppCDS archive" >&2; exit 1; }
+add "Meshwarden, \`bin/meshwarden\` (C1, Serial GC, \`-Xmn16m\`, AppCDS, class path)" mw "${launcher[@]}" $mw_args
 if [ -x "$native_bin" ]; then
   add "Meshwarden, native executable" mw "$native_bin" $mw_args
 else
@@ -216,6 +223,7 @@ for i in "${!names[@]}"; do
 done
 echo
 for n in "${sizes[@]}"; do echo "- $n workloads: ${objs[$n]} objects"; done
+echo "- bin/meshwarden's first audit, which writes its AppCDS archive (${sizes[-1]} workloads, one run): $first"
 for v in "${versions[@]}"; do echo "- $v"; done
 echo "- Meshwarden $(java -jar target/quarkus-app/quarkus-run.jar version | awk '{ print $2 }') at" \
   "$(git rev-parse --short HEAD), ${#names[@]} runners, policies: $(ls $policies | wc -l) files of $policies"
