@@ -28,6 +28,19 @@ public final class SnapshotGenerator {
     private SnapshotGenerator() {
     }
 
+    /**
+     * {@code SnapshotGenerator DIR WORKLOADS}: the manifest folder that bench/cli-peers.sh hands to every tool, with
+     * the namespace count and seed of the mock API server's cluster (MockApiServerMain), so the numbers compare.
+     */
+    public static void main(String[] args) throws IOException {
+        if (args.length != 2) {
+            System.err.println("usage: SnapshotGenerator DIR WORKLOADS");
+            System.exit(2);
+        }
+        int workloads = Integer.parseInt(args[1]);
+        writeDirectory(Path.of(args[0]), workloads, Math.max(1, workloads / 50), 42);
+    }
+
     public static ClusterSnapshot snapshot(int workloads, int namespaces, long seed) {
         ClusterSnapshotBuilder builder = new ClusterSnapshotBuilder();
         for (JsonNode o : objects(workloads, namespaces, seed)) {
