@@ -27,14 +27,14 @@ final class ProxyConfigRule {
         }
         String problems = String.join("; ", r.problems()) + (r.more() > 0 ? "; and " + r.more() + " more" : "");
         String consequence = r.unknownOnly()
-                ? "Istio drops unknown fields without a word (its parser retries with them allowed), so these "
-                        + "settings never reach the proxy."
+                ? "Istio drops unknown fields without a word (its parser retries with them allowed), so they "
+                        + "never reach the proxy."
                 : "Istio's injector refuses this annotation (pkg/kube/inject validateProxyConfig), so the API server "
                         + "rejects the workload's new pods." + Hygiene.injectionNote(injection);
         checks.fail(INVALID, Refs.of(w), null, Hygiene.templateAnnotation(w, Mesh.PROXY_CONFIG_ANNOTATION),
                 "valid ProxyConfig (istio.mesh.v1alpha1)",
                 r.problems().get(0), w.ref() + ": the pod template annotation " + Mesh.PROXY_CONFIG_ANNOTATION
-                        + " is not valid ProxyConfig: " + problems + ". " + consequence,
+                        + " is not valid ProxyConfig: " + problems + (problems.endsWith("?") ? " " : ". ") + consequence,
                 Remedy.none(Refs.of(w), "Correct the annotation in the pod template (or the manifests that render "
                         + "it) against https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#ProxyConfig; "
                         + "the workload rolls out."));
