@@ -7,7 +7,7 @@ package io.meshwarden.policies.istiohygiene;
 
 import java.util.List;
 
-/** What Istio defines, as text that {@link Definitions} reads; see the header for where it comes from. */
+/** What Istio defines, as text that {@link IstioDefinitions} reads; see the header for where it comes from. */
 final class IstioApi {
     static final List<String> API_VERSIONS = List.of("v1.30.0-alpha.1.0.20260415171154-7fa57afdea51", "v1.31.0-rc.0.0.20260824154656-b943409680a7");
 

@@ -31,8 +31,8 @@ final class ProxyConfigCheck {
     private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
     /**
-     * @param unknownOnly every problem is an unknown field: Istio drops them silently and keeps the rest; otherwise
-     *                    the injector refuses the annotation
+     * @param unknownOnly every problem is one Istio accepts without a word (an unknown field, which it drops; a key
+     *                    that stands twice, of which it keeps the last); otherwise the injector refuses the annotation
      */
     record Result(List<String> problems, boolean unknownOnly, int more) {
         boolean ok() {
@@ -55,7 +55,13 @@ final class ProxyConfigCheck {
             List<Documents.Located> docs = Documents.parseAll(Documents.utf8(text), true);
             doc = docs.isEmpty() ? null : docs.get(0).node();
         } catch (DocumentSyntaxException e) {
-            return new Result(List.of("not valid YAML: " + e.getMessage()), false, 0);
+            if (e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("duplicate")) {
+                // Istio's YAML reader takes a repeated key (the last one wins); Meshwarden's parser refuses it, so
+                // nothing else can be judged here, and it is not a reason for the injector to refuse the pod.
+                return new Result(List.of("a key stands twice (line " + e.line() + "), and Istio keeps only the "
+                        + "last value: " + e.getMessage()), true, 0);
+            }
+            return new Result(List.of("not valid YAML (line " + e.line() + "): " + e.getMessage()), false, 0);
         }
         if (doc != null && !doc.isNull()) {
             c.message(doc, IstioDefinitions.MESSAGES.get(IstioDefinitions.PROXY_CONFIG), "");

@@ -27,8 +27,8 @@ final class ProxyConfigRule {
         }
         String problems = String.join("; ", r.problems()) + (r.more() > 0 ? "; and " + r.more() + " more" : "");
         String consequence = r.unknownOnly()
-                ? "Istio drops unknown fields without a word (its parser retries with them allowed), so they "
-                        + "never reach the proxy."
+                ? "Istio accepts this without a word (it drops unknown fields, retrying its parser with them "
+                        + "allowed, and keeps the last of a repeated key), so what is meant never reaches the proxy."
                 : "Istio's injector refuses this annotation (pkg/kube/inject validateProxyConfig), so the API server "
                         + "rejects the workload's new pods." + Hygiene.injectionNote(injection);
         checks.fail(INVALID, Refs.of(w), null, Hygiene.templateAnnotation(w, Mesh.PROXY_CONFIG_ANNOTATION),
