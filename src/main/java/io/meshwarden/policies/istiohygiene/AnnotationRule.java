@@ -39,15 +39,18 @@ final class AnnotationRule {
     }
 
     static void workload(Workload w, IstioHygieneParameters p, Checks checks, Mesh.Injection injection) {
+        Flood flood = new Flood();
         for (Map.Entry<String, String> e : new TreeMap<>(w.podAnnotations()).entrySet()) {
             String key = e.getKey();
-            Problem problem = judge(key, "Pod", p);
+            Problem problem = judge(key, "Pod", p, flood.full());
             if (problem == null) {
                 continue;
             }
             String path = Hygiene.templateAnnotation(w, key);
             if (problem.ok()) {
                 checks.pass();
+            } else if (flood.over(key)) {
+                continue;
             } else if (problem.rule() == DEPRECATED) {
                 checks.fail(DEPRECATED, Refs.of(w), null, path, problem.expected(), key,
                         w.ref() + ": the pod template annotation " + key + " " + problem.text(),
@@ -62,18 +65,57 @@ final class AnnotationRule {
                                                 + "pod template; Istio's annotations: " + DOCS));
             }
         }
+        if (flood.more > 0) {
+            checks.fail(UNKNOWN, Refs.of(w), null, w.kind().templatePath() + ".metadata.annotations",
+                    "at most " + Flood.MAX + " findings per object", flood.more + " more",
+                    w.ref() + ": " + flood.more + " more Istio annotations of the pod template are unknown or "
+                            + "deprecated (from " + flood.first + " on); only the first " + Flood.MAX
+                            + " are reported one by one.", Remedy.none(Refs.of(w), "Clean up the pod template's "
+                                    + "annotations; Istio's annotations: " + DOCS));
+        }
+    }
+
+    /**
+     * Bounds what one object costs and says: a template with thousands of bad keys gets {@link #MAX} findings with
+     * suggestions and one more finding (one failed check) that counts the rest.
+     */
+    private static final class Flood {
+        static final int MAX = 20;
+        int reported;
+        int more;
+        String first;
+
+        boolean full() {
+            return reported >= MAX;
+        }
+
+        /** Records a failing key; true when it is beyond the ones reported one by one. */
+        boolean over(String key) {
+            if (reported < MAX) {
+                reported++;
+                return false;
+            }
+            if (more++ == 0) {
+                first = key;
+            }
+            return true;
+        }
     }
 
     static void namespace(NamespaceInfo ns, IstioHygieneParameters p, Checks checks) {
         ResourceRef ref = new ResourceRef("v1", "Namespace", null, ns.name());
+        Flood flood = new Flood();
         for (Map.Entry<String, String> e : new TreeMap<>(ns.annotations()).entrySet()) {
             String key = e.getKey();
-            Problem problem = judge(key, "Namespace", p);
+            Problem problem = judge(key, "Namespace", p, true);
             if (problem == null) {
                 continue;
             }
             if (problem.ok()) {
                 checks.pass();
+                continue;
+            }
+            if (flood.over(key)) {
                 continue;
             }
             String path = "metadata.annotations[\"" + key + "\"]";
@@ -84,6 +126,13 @@ final class AnnotationRule {
                     : "Remove it (kubectl annotate namespace " + ns.name() + " " + key + "-), and set what it asks "
                             + "for on the pod templates instead.";
             checks.fail(problem.rule(), ref, null, path, problem.expected(), key, message, Remedy.none(ref, fix));
+        }
+        if (flood.more > 0) {
+            checks.fail(UNKNOWN, ref, null, "metadata.annotations", "at most " + Flood.MAX + " findings per object",
+                    flood.more + " more", "Namespace " + ns.name() + ": " + flood.more + " more Istio annotations are "
+                            + "misplaced, labels or deprecated (from " + flood.first + " on); only the first "
+                            + Flood.MAX + " are reported one by one.", Remedy.none(ref, "Clean up the namespace's "
+                                    + "annotations."));
         }
     }
 
@@ -97,7 +146,8 @@ final class AnnotationRule {
     }
 
     /** Null when the key is none of this policy's business. */
-    static Problem judge(String key, String resource, IstioHygieneParameters p) {
+    /** @param noSuggestion skip the search for a close key (namespaces get none; a flooded object no more) */
+    static Problem judge(String key, String resource, IstioHygieneParameters p, boolean noSuggestion) {
         if (p.allowedAnnotations().contains(key)) {
             return null;
         }
@@ -126,7 +176,7 @@ final class AnnotationRule {
         if (!checked) {
             return null;
         }
-        String suggestion = resource.equals("Pod") ? IstioDefinitions.closest(key, POD_KEYS) : null;
+        String suggestion = resource.equals("Pod") && !noSuggestion ? IstioDefinitions.closest(key, POD_KEYS) : null;
         return new Problem(false, UNKNOWN, "is not an annotation Istio defines (istio.io/api "
                 + String.join(", ", IstioApi.API_VERSIONS) + ")" + (suggestion != null ? "; did you mean "
                         + suggestion + "?" : ".") + " Istio ignores it without a word.",

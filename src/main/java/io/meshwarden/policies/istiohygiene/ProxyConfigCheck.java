@@ -87,7 +87,9 @@ final class ProxyConfigCheck {
             String p = path.isEmpty() ? e.getKey() : path + "." + e.getKey();
             IstioDefinitions.FieldDef f = def.field(e.getKey());
             if (f == null) {
-                String near = IstioDefinitions.closest(e.getKey(), def.byJson().keySet());
+                // Beyond the problems a finding shows, no suggestion is computed: a flood of keys costs a scan only.
+                String near = problems.size() < MAX_PROBLEMS
+                        ? IstioDefinitions.closest(e.getKey(), def.byJson().keySet()) : null;
                 problem(p, "unknown field of " + simpleName(def.name())
                         + (near != null ? "; did you mean " + near + "?" : ""), false);
                 continue;

@@ -272,6 +272,25 @@ class IstioHygieneTypeTest {
         assertTrue(f.message().length() < 3000, () -> "message of " + f.message().length());
     }
 
+    @Test
+    void aFloodOfBadKeysCostsLittleAndSaysLittle() {
+        StringBuilder ann = new StringBuilder("{");
+        for (int i = 0; i < 20000; i++) {
+            ann.append(i == 0 ? "" : ", ").append("sidecar.istio.io/proxyCP").append(i).append(": x");
+        }
+        String template = ann.append("}").toString();
+        var snapshot = snapshot(namespace("shop", "{istio-injection: enabled}", template),
+                deployment("shop", "cart", 2, "{app: cart}", template));
+        long start = System.nanoTime();
+        RuleOutcome o = IstioHygieneType.TYPE.evaluate(POLICY, snapshot);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        var found = findings(o, "istio-annotation-unknown");
+        assertEquals(42, found.size(), "per object twenty one by one and one that counts the rest");
+        assertTrue(found.stream().filter(f -> f.message().contains("19980 more Istio annotations")).count() == 2);
+        assertEquals(42, o.checks());
+        assertTrue(ms < 1500, "took " + ms + " ms");
+    }
+
     // ------------------------------------------------------------------ definitions and parameters
 
     @Test
