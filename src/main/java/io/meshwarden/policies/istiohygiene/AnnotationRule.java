@@ -54,7 +54,9 @@ final class AnnotationRule {
             } else if (problem.rule() == DEPRECATED) {
                 checks.fail(DEPRECATED, Refs.of(w), null, path, problem.expected(), key,
                         w.ref() + ": the pod template annotation " + key + " " + problem.text(),
-                        toLabel(w, key, e.getValue(), "Istio reads the label"));
+                        problem.label() ? toLabel(w, key, e.getValue(), "Istio reads the label")
+                                : Remedy.none(Refs.of(w), "Replace it as Istio's annotation reference says (" + DOCS
+                                        + "), or remove it; changing the pod template rolls the workload."));
             } else {
                 checks.fail(UNKNOWN, Refs.of(w), null, path, problem.expected(), key,
                         w.ref() + ": the pod template annotation " + key + " " + problem.text()

@@ -134,6 +134,14 @@ class IstioHygieneTypeTest {
     }
 
     @Test
+    void aDeprecatedKeyThatIsNoLabelGetsNoPatch() {
+        Finding f = only(pod("{sidecar.istio.io/statsInclusionPrefixes: cluster.outbound}"),
+                "istio-annotation-deprecated");
+        assertEquals(Remedy.NONE, f.remedy().action());
+        assertTrue(f.message().endsWith("is deprecated in Istio's annotation definitions."), f.message());
+    }
+
+    @Test
     void deprecatedKeysPassWhenThePolicyIgnoresThem() {
         MeshPolicy p = policy("hygiene", "IstioHygiene", "{deprecated: ignore}",
                 "target: {namespaces: {include: [shop]}}");
