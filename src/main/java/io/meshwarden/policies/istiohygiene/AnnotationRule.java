@@ -54,7 +54,7 @@ final class AnnotationRule {
             } else if (problem.rule() == DEPRECATED) {
                 checks.fail(DEPRECATED, Refs.of(w), null, path, problem.expected(), key,
                         w.ref() + ": the pod template annotation " + key + " " + problem.text(),
-                        problem.label() ? toLabel(w, key, e.getValue(), "Istio reads the label")
+                        problem.label() ? toLabel(w, key, key, e.getValue(), "Istio reads the label")
                                 : Remedy.none(Refs.of(w), "Replace it as Istio's annotation reference says (" + DOCS
                                         + "), or remove it; changing the pod template rolls the workload."));
             } else {
@@ -62,7 +62,7 @@ final class AnnotationRule {
                         w.ref() + ": the pod template annotation " + key + " " + problem.text()
                                 + Hygiene.injectionNote(injection),
                         problem.suggestion() != null ? rename(w, key, problem.suggestion(), e.getValue())
-                                : problem.label() ? toLabel(w, key, e.getValue(), "Istio reads it as a label")
+                                : problem.label() ? toLabel(w, key, key, e.getValue(), "Istio reads it as a label")
                                         : Remedy.none(Refs.of(w), "Remove the annotation or correct its key in the "
                                                 + "pod template; Istio's annotations: " + DOCS));
             }
@@ -191,6 +191,13 @@ final class AnnotationRule {
 
     /** A merge patch that moves the value to the right key; a patch's null removes the wrong one. */
     private static Remedy rename(Workload w, String from, String to, String value) {
+        IstioDefinitions.Key meant = IstioDefinitions.ANNOTATIONS.get(to);
+        IstioDefinitions.Key label = IstioDefinitions.LABELS.get(to);
+        if (meant != null && meant.deprecated() && label != null && label.appliesTo("Pod")) {
+            // The key meant is deprecated in favour of the label of that name (sidecar.istio.io/inject): go there.
+            return toLabel(w, from, to, value, "the key meant, " + to + ", is read as a label; its annotation is "
+                    + "deprecated");
+        }
         if (w.podAnnotations().containsKey(to)) {
             return Remedy.none(Refs.of(w), "The pod template also sets " + to + " (" + w.podAnnotations().get(to)
                     + "): remove " + from + " after checking which value is meant.");
@@ -203,12 +210,15 @@ final class AnnotationRule {
                         + "workload.");
     }
 
-    /** Moves an annotation to the pod template's labels, unless the label is set already or the value cannot be one. */
-    private static Remedy toLabel(Workload w, String key, String value, String why) {
-        String existing = w.podLabels().get(key);
+    /**
+     * Moves the annotation {@code key} to the pod template's label {@code label}, unless that label is set already to
+     * another value or the value cannot be a label value.
+     */
+    private static Remedy toLabel(Workload w, String key, String label, String value, String why) {
+        String existing = w.podLabels().get(label);
         if (existing != null && !existing.equals(value)) {
-            return Remedy.none(Refs.of(w), "The pod template's label " + key + " is \"" + existing + "\" and wins; "
-                    + "remove the annotation after checking which value is meant.");
+            return Remedy.none(Refs.of(w), "The pod template's label " + label + " is \"" + existing + "\" and wins; "
+                    + "remove the annotation " + key + " after checking which value is meant.");
         }
         if (!LABEL_VALUE.matcher(value).matches()) {
             return Remedy.none(Refs.of(w), "Move it to the pod template's labels (" + why + "); its value is not a "
@@ -217,10 +227,11 @@ final class AnnotationRule {
         ObjectNode metadata = Json.F.objectNode();
         metadata.putObject("annotations").putNull(key);
         if (existing == null) {
-            metadata.putObject("labels").put(key, value);
+            metadata.putObject("labels").put(label, value);
         }
         List<String> notes = new ArrayList<>();
-        notes.add("Moves " + key + " from the pod template's annotations to its labels (" + why + ").");
+        notes.add("Moves " + key + " from the pod template's annotations to its labels" + (label.equals(key) ? ""
+                : " as " + label) + " (" + why + ").");
         notes.add("Changing the pod template rolls the workload.");
         return new Remedy(Refs.of(w), Remedy.PATCH, Json.nest(w.kind().templatePath() + ".metadata", metadata), true,
                 String.join(" ", notes));

@@ -59,6 +59,14 @@ class IstioHygieneTypeTest {
     }
 
     @Test
+    void aTypoOfTheDeprecatedInjectAnnotationGoesStraightToTheLabel() {
+        Finding f = only(pod("{sidecar.istio.io/injet: \"false\"}"), "istio-annotation-unknown");
+        assertEquals(json("{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"sidecar.istio.io/injet\":null},"
+                + "\"labels\":{\"sidecar.istio.io/inject\":\"false\"}}}}}"), f.remedy().patch());
+        assertTrue(f.remedy().note().contains("to its labels as sidecar.istio.io/inject"), f.remedy().note());
+    }
+
+    @Test
     void aKeyFarFromEveryKnownOneGetsNoSuggestionAndNoPatch() {
         Finding f = only(pod("{sidecar.istio.io/warpDrive: engaged}"), "istio-annotation-unknown");
         assertEquals("a key Istio defines", f.expected());
