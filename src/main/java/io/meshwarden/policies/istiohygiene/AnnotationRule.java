@@ -147,8 +147,11 @@ final class AnnotationRule {
         static final Problem OK = new Problem(true, null, null, null, null, false);
     }
 
-    /** Null when the key is none of this policy's business. */
-    /** @param noSuggestion skip the search for a close key (namespaces get none; a flooded object no more) */
+    /**
+     * What is wrong with one key; null when the key is none of this policy's business.
+     *
+     * @param noSuggestion skip the search for a close key (namespaces get none; a flooded object no more)
+     */
     static Problem judge(String key, String resource, IstioHygieneParameters p, boolean noSuggestion) {
         if (p.allowedAnnotations().contains(key)) {
             return null;
