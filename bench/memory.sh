@@ -179,7 +179,7 @@ for setting in "${settings[@]}"; do
 done
 
 echo
-echo "Meshwarden, $workloads workloads ($(grep -o '[0-9]* objects' "$work/mock.log")), 5 example policies;" \
+echo "Meshwarden, $workloads workloads ($(grep -o '[0-9]* objects' "$work/mock.log")), $(ls examples/policies | wc -l) example policies;" \
   "MiB; ms; requests counted at the mock API server"
 printf '%-28s %8s %10s %11s %9s %10s %6s %8s %10s %6s %8s  %s\n' "artifact and options" "ready" "RSS start" \
   "peak cycle" "RSS end" "audit" "reqs" "findings" "dry run" "reqs" "outcome" "result"

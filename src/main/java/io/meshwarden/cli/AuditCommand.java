@@ -28,89 +28,91 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code audit --snapshot DIR --policies DIR [--output text|json|yaml|sarif|junit] [--fail-on LEVELS]}: evaluates
  * policy files against a manifest directory without a cluster. Exit 0: nothing at a level that fails; 3: findings
  * (or notes) at such a level; 2: bad usage or input.
  */
-public final class AuditCommand {
+@Command(name = "audit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Evaluate policy files against a manifest folder, without a cluster or a server.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:nothing at a level that fails", "3:findings (or notes) at a level that fails",
+                "2:bad usage or input"})
+public final class AuditCommand implements Callable<Integer> {
     public static final int OK = 0;
     public static final int USAGE = 2;
     public static final int FINDINGS = 3;
 
-    static final String USAGE_TEXT = """
-            usage: meshwarden audit --snapshot DIR --policies DIR [--output text|json|yaml|sarif|junit]
-                                    [--fail-on LEVEL[,LEVEL...]] [--docs-url URL]
-
-              --output    text (default), json, yaml, sarif (SARIF 2.1.0 for code scanning) or junit (JUnit XML)
-              --fail-on   what makes the exit code 3, a comma list of: warning (any finding, the default),
-                          danger (danger findings), note (notes on what could not be checked)
-              --docs-url  where the rule pages (docs/rules/<id>.md) are linked from in SARIF""";
     static final List<String> OUTPUTS = List.of("text", "json", "yaml", "sarif", "junit");
 
-    private AuditCommand() {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--snapshot", required = true, paramLabel = "DIR",
+            description = "the manifest folder (or one file) to audit, as `kubectl get -o yaml` or Helm would write it")
+    Path snapshotDir;
+
+    @Option(names = "--policies", required = true, paramLabel = "DIR", description = "the folder of policy files")
+    Path policiesDir;
+
+    @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text", completionCandidates = Outputs.class,
+            description = "text (default), json, yaml, sarif (SARIF 2.1.0 for code scanning) or junit (JUnit XML)")
+    String output;
+
+    @Option(names = "--fail-on", paramLabel = "LEVEL[,LEVEL...]", defaultValue = "warning",
+            description = "what makes the exit code 3, a comma list of: warning (any finding, the default), "
+                    + "danger (danger findings), note (notes on what could not be checked)")
+    String failOnText;
+
+    @Option(names = "--docs-url", paramLabel = "URL", defaultValue = SarifReport.DEFAULT_DOCS_URL,
+            description = "where the rule pages (docs/rules/<id>.md) are linked from in SARIF")
+    String docsUrl;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    AuditCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
     }
 
-    private static final class UsageException extends Exception {
-        UsageException(String message) {
-            super(message);
+    /** The completion script's candidates for --output. */
+    static final class Outputs extends ArrayList<String> {
+        Outputs() {
+            super(OUTPUTS);
         }
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        Path snapshotDir = null;
-        Path policiesDir = null;
-        String output = "text";
-        FailOn failOn = FailOn.parse("warning");
-        String docsUrl = SarifReport.DEFAULT_DOCS_URL;
+        return Main.run("audit", args, out, err);
+    }
+
+    @Override
+    public Integer call() {
+        if (!OUTPUTS.contains(output)) {
+            throw usage("--output must be text, json, yaml, sarif or junit, got '" + output + "'");
+        }
+        FailOn failOn;
         try {
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                switch (a) {
-                    case "--snapshot" -> snapshotDir = Path.of(value(args, ++i, a));
-                    case "--policies" -> policiesDir = Path.of(value(args, ++i, a));
-                    case "--output" -> {
-                        output = value(args, ++i, a);
-                        if (!OUTPUTS.contains(output)) {
-                            throw new UsageException("--output must be text, json, yaml, sarif or junit, got '"
-                                    + output + "'");
-                        }
-                    }
-                    case "--fail-on" -> {
-                        String v = value(args, ++i, a);
-                        try {
-                            failOn = FailOn.parse(v);
-                        } catch (IllegalArgumentException e) {
-                            throw new UsageException(e.getMessage());
-                        }
-                    }
-                    case "--docs-url" -> {
-                        docsUrl = value(args, ++i, a);
-                        if (!docsUrl.matches("https?://[^\\s]+")) {
-                            throw new UsageException("--docs-url must be an http(s) URL, got '" + docsUrl + "'");
-                        }
-                    }
-                    case "-h", "--help" -> {
-                        out.println(USAGE_TEXT);
-                        return OK;
-                    }
-                    default -> throw new UsageException("unknown argument '" + a + "'");
-                }
-            }
-            if (snapshotDir == null || policiesDir == null) {
-                throw new UsageException("--snapshot and --policies are required");
-            }
-            if (!Files.exists(snapshotDir)) {
-                throw new UsageException("snapshot " + snapshotDir + " does not exist");
-            }
-            if (!Files.isDirectory(policiesDir)) {
-                throw new UsageException("policies directory " + policiesDir + " does not exist");
-            }
-        } catch (UsageException e) {
-            err.println("meshwarden audit: " + e.getMessage());
-            err.println(USAGE_TEXT);
-            return USAGE;
+            failOn = FailOn.parse(failOnText);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (!docsUrl.matches("https?://[^\\s]+")) {
+            throw usage("--docs-url must be an http(s) URL, got '" + docsUrl + "'");
+        }
+        if (!Files.exists(snapshotDir)) {
+            throw usage("snapshot " + snapshotDir + " does not exist");
+        }
+        if (!Files.isDirectory(policiesDir)) {
+            throw usage("policies directory " + policiesDir + " does not exist");
         }
 
         List<GitOpsSource.Entry> entries;
@@ -153,6 +155,10 @@ public final class AuditCommand {
         return failOn.fails(result) ? FINDINGS : OK;
     }
 
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
     /**
      * Which results fail the run. {@code warning} keeps its meaning from before lists (any finding: a warning or
      * worse), {@code danger} only danger findings, {@code note} any note; a list fails on any of its words.
@@ -179,12 +185,6 @@ public final class AuditCommand {
         }
     }
 
-    private static String value(String[] args, int i, String flag) throws UsageException {
-        if (i >= args.length || args[i].startsWith("--")) {
-            throw new UsageException(flag + " needs a value");
-        }
-        return args[i];
-    }
 
     static List<MeshPolicy> loadPolicies(Path dir) {
         return loadPolicyEntries(dir).stream().map(GitOpsSource.Entry::policy).toList();

@@ -9,7 +9,13 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code fix --snapshot DIR --policies DIR --out DIR [--include-audit | --enforce-only] [--force]}: the offline
@@ -33,40 +39,71 @@ import java.util.stream.Stream;
  * to folders. Exit 0: the output was written (fixes or not); 2: bad usage or input, nothing written; 1: writing the
  * output failed part way.
  */
-public final class FixCommand {
+@Command(name = "fix", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Write the manifest folder with every remedy applied, for a GitOps repository.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:the output was written (fixes or not)", "2:bad usage or input, nothing written",
+                "1:writing the output failed part way"})
+public final class FixCommand implements Callable<Integer> {
     public static final int OK = 0;
     public static final int WRITE_FAILED = 1;
     public static final int USAGE = 2;
 
     public static final String GENERATED_DIR = "meshwarden-generated";
-    static final String USAGE_TEXT = "usage: meshwarden fix --snapshot DIR --policies DIR --out DIR "
-            + "[--include-audit | --enforce-only] [--force]";
 
-    private FixCommand() {
-    }
+    @Spec
+    CommandSpec spec;
 
-    private static final class UsageException extends Exception {
-        UsageException(String message) {
-            super(message);
-        }
+    @Option(names = "--snapshot", required = true, paramLabel = "DIR", description = "the manifest folder to fix")
+    Path snapshot;
+
+    @Option(names = "--policies", required = true, paramLabel = "DIR", description = "the folder of policy files")
+    Path policies;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+            description = "where the remediated copy goes (new or empty, or any with --force)")
+    Path outDir;
+
+    @Option(names = "--include-audit", description = "apply every policy's remedies whatever its mode (the default)")
+    boolean includeAudit;
+
+    @Option(names = "--enforce-only", description = "apply only enforce-mode policies' remedies, as the server would")
+    boolean enforceOnly;
+
+    @Option(names = "--force", description = "write into a folder that is not empty (files are replaced, nothing "
+            + "is deleted)")
+    boolean force;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    FixCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
     }
 
     private record Options(Path snapshot, Path policies, Path out, boolean enforceOnly, boolean force) {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        Options o;
-        try {
-            o = parse(args);
-            if (o == null) {
-                out.println(USAGE_TEXT);
-                return OK;
-            }
-            checkOut(o);
-        } catch (UsageException e) {
-            err.println("meshwarden fix: " + e.getMessage());
-            err.println(USAGE_TEXT);
-            return USAGE;
+        return Main.run("fix", args, out, err);
+    }
+
+    @Override
+    public Integer call() {
+        Options o = new Options(snapshot, policies, outDir, enforceOnly, force);
+        if (includeAudit && enforceOnly) {
+            throw usage("--include-audit and --enforce-only contradict each other");
+        }
+        if (!Files.isDirectory(snapshot)) {
+            throw usage("snapshot directory " + snapshot + " does not exist or is not a directory");
+        }
+        if (!Files.isDirectory(policies)) {
+            throw usage("policies directory " + policies + " does not exist");
+        }
+        String outProblem = checkOut(o);
+        if (outProblem != null) {
+            throw usage(outProblem);
         }
         FixService.Result result;
         try {
@@ -86,51 +123,12 @@ public final class FixCommand {
         return OK;
     }
 
-    private static Options parse(String[] args) throws UsageException {
-        Path snapshot = null;
-        Path policies = null;
-        Path outDir = null;
-        boolean includeAudit = false;
-        boolean enforceOnly = false;
-        boolean force = false;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--snapshot" -> snapshot = Path.of(value(args, ++i, a));
-                case "--policies" -> policies = Path.of(value(args, ++i, a));
-                case "--out" -> outDir = Path.of(value(args, ++i, a));
-                case "--include-audit" -> includeAudit = true;
-                case "--enforce-only" -> enforceOnly = true;
-                case "--force" -> force = true;
-                case "-h", "--help" -> {
-                    return null;
-                }
-                default -> throw new UsageException("unknown argument '" + a + "'");
-            }
-        }
-        if (snapshot == null || policies == null || outDir == null) {
-            throw new UsageException("--snapshot, --policies and --out are required");
-        }
-        if (includeAudit && enforceOnly) {
-            throw new UsageException("--include-audit and --enforce-only contradict each other");
-        }
-        if (!Files.isDirectory(snapshot)) {
-            throw new UsageException("snapshot directory " + snapshot + " does not exist or is not a directory");
-        }
-        if (!Files.isDirectory(policies)) {
-            throw new UsageException("policies directory " + policies + " does not exist");
-        }
-        return new Options(snapshot, policies, outDir, enforceOnly, force);
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
     }
 
-    private static String value(String[] args, int i, String flag) throws UsageException {
-        if (i >= args.length || args[i].startsWith("--")) {
-            throw new UsageException(flag + " needs a value");
-        }
-        return args[i];
-    }
-
-    private static void checkOut(Options o) throws UsageException {
+    /** Why --out cannot be written, or null. */
+    private static String checkOut(Options o) {
         Path out = o.out();
         try {
             Path realSnapshot = o.snapshot().toRealPath();
@@ -138,26 +136,27 @@ public final class FixCommand {
             // Output inside the snapshot would be read back as part of it by the next audit; the other way round a
             // copy could land on a snapshot file.
             if (realOut.startsWith(realSnapshot)) {
-                throw new UsageException("--out " + out + " is inside the snapshot " + o.snapshot());
+                return "--out " + out + " is inside the snapshot " + o.snapshot();
             }
             if (realSnapshot.startsWith(realOut)) {
-                throw new UsageException("--out " + out + " contains the snapshot " + o.snapshot());
+                return "--out " + out + " contains the snapshot " + o.snapshot();
             }
             if (Files.exists(out)) {
                 if (!Files.isDirectory(out)) {
-                    throw new UsageException("--out " + out + " is not a directory");
+                    return "--out " + out + " is not a directory";
                 }
                 boolean empty;
                 try (Stream<Path> s = Files.list(out)) {
                     empty = s.findAny().isEmpty();
                 }
                 if (!empty && !o.force()) {
-                    throw new UsageException("--out " + out + " is not empty; pass --force to write over it "
-                            + "(files are replaced, nothing is deleted)");
+                    return "--out " + out + " is not empty; pass --force to write over it "
+                            + "(files are replaced, nothing is deleted)";
                 }
             }
+            return null;
         } catch (IOException e) {
-            throw new UsageException("cannot inspect " + out + ": " + e.getMessage());
+            return "cannot inspect " + out + ": " + e.getMessage();
         }
     }
 

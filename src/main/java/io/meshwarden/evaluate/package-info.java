@@ -7,8 +7,6 @@
  * selector matches the object's labels (a Helm release or operator resource borrows the labels of the component's
  * Deployment in its namespace), and no exemption applies. Exemptions are the policy's {@code exemptions} list, and
  * the annotation {@code meshwarden.io/exempt} ({@code *} or policy names, comma separated) on the object or its
- * namespace. Exemption kinds are Kubernetes kinds, plus {@code HelmRelease} for Helm releases;
- * HorizontalPodAutoscalers and PodDisruptionBudgets can be exempted through the policy's list only, because the
- * snapshot keeps no annotations for them.
+ * namespace. Exemption kinds are Kubernetes kinds, plus {@code HelmRelease} for Helm releases.
  */
 package io.meshwarden.evaluate;

@@ -10,6 +10,7 @@ import io.meshwarden.policies.istiohygiene.IstioHygieneType;
 import io.meshwarden.policies.meshaddons.MeshAddonsType;
 import io.meshwarden.policies.proxysizing.ProxySizingType;
 import io.meshwarden.policies.tracesampling.TraceSamplingType;
+import io.meshwarden.policies.workloadha.WorkloadHaType;
 import io.meshwarden.policy.PolicyCodec;
 import java.util.List;
 import java.util.Optional;
@@ -27,6 +28,7 @@ public final class PolicyTypes {
             TraceSamplingType.TYPE,
             MeshAddonsType.TYPE,
             ControlPlaneMonitoringType.TYPE,
+            WorkloadHaType.TYPE,
             IstioHygieneType.TYPE);
 
     public static final PolicyCodec CODEC = new PolicyCodec(ALL);

@@ -31,6 +31,8 @@ class AuditCommandIT {
         String text = new String(usage.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(usage.waitFor(60, TimeUnit.SECONDS));
         assertEquals(2, usage.exitValue(), text);
-        assertTrue(text.contains("usage: meshwarden audit"), text);
+        assertTrue(text.contains("meshwarden audit: Missing required options: '--snapshot=DIR', '--policies=DIR'"),
+                text);
+        assertTrue(text.contains("Try 'meshwarden audit --help'"), text);
     }
 }

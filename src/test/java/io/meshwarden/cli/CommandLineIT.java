@@ -30,12 +30,17 @@ class CommandLineIT {
     }
 
     static Stream<Call> calls() {
-        return Stream.of(new Call(List.of("--help"), 0, "usage: meshwarden [serve"),
-                new Call(List.of("-h"), 0, "usage: meshwarden [serve"),
-                new Call(List.of("help"), 0, "audit     evaluate policy files"),
+        return Stream.of(new Call(List.of("--help"), 0, "Usage: meshwarden [-hV] [COMMAND]"),
+                new Call(List.of("-h"), 0, "Usage: meshwarden [-hV] [COMMAND]"),
+                new Call(List.of("help"), 0, "audit                Evaluate policy files"),
+                new Call(List.of("help", "audit"), 0, "Usage: meshwarden audit"),
                 new Call(List.of("version"), 0, "meshwarden 0."),
-                new Call(List.of("audti"), Main.USAGE, "unknown command 'audti'"),
-                new Call(List.of("--port", "9000"), Main.USAGE, "unknown command '--port'"));
+                new Call(List.of("--version"), 0, "meshwarden 0."),
+                new Call(List.of("serve", "--help"), 0, "Usage: meshwarden serve"),
+                new Call(List.of("generate-completion"), 0, "complete -F _complete_meshwarden"),
+                new Call(List.of("audti"), Main.USAGE, "Unmatched argument at index 0: 'audti'"),
+                new Call(List.of("audti"), Main.USAGE, "Did you mean: meshwarden audit"),
+                new Call(List.of("--port", "9000"), Main.USAGE, "Unknown options: '--port', '9000'"));
     }
 
     @ParameterizedTest

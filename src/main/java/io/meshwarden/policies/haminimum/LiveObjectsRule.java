@@ -3,6 +3,7 @@ package io.meshwarden.policies.haminimum;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.Checks;
+import io.meshwarden.evaluate.DisruptionBudgets;
 import io.meshwarden.evaluate.Refs;
 import io.meshwarden.evaluate.Remedy;
 import io.meshwarden.evaluate.RuleId;
@@ -23,7 +24,6 @@ import io.meshwarden.model.ResourceRef;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.MeshPolicy;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,13 +49,16 @@ final class LiveObjectsRule {
     static final RuleId PDB_OVERLAPPING = new RuleId("ha-pdb-overlapping",
             "More than one PodDisruptionBudget selects a mesh component's pods, so the eviction API refuses them all");
 
+    /** Why a blocking minAvailable is met by more replicas rather than a looser PDB. */
+    private static final String RAISE_NOTE = "Raise the replicas instead of loosening the PDB: charts such as istiod "
+            + "hard-code minAvailable 1 (istio#53909).";
+
     private LiveObjectsRule() {
     }
 
     static void checkDeployment(Workload d, HaMinimumParameters p, ClusterSnapshot s, Scope scope,
             Checks checks) {
-        List<Hpa> hpas = s.hpasFor(d);
-        Hpa hpa = hpas.isEmpty() ? null : hpas.get(0);
+        Hpa hpa = DisruptionBudgets.hpaOf(d, s);
         if (hpa != null) {
             if (!scope.exempt(hpa.namespace(), "HorizontalPodAutoscaler", hpa.name(), hpa.annotations())) {
                 checkHpa(d, hpa, p, checks);
@@ -90,7 +93,7 @@ final class LiveObjectsRule {
                     String.valueOf(hpa.minReplicas()), where + " may scale down to " + hpa.minReplicas()
                             + " replica(s); the HA minimum is " + p.autoscaleMin(),
                     new Remedy(Refs.of(hpa), Remedy.PATCH, Json.nest("spec.minReplicas",
-                            Json.F.numberNode(p.autoscaleMin())), false, helmNote(d)));
+                            Json.F.numberNode(p.autoscaleMin())), false, DisruptionBudgets.hpaHelmNote(d)));
         }
         if (hpa.maxReplicas() >= p.autoscaleMax()) {
             checks.pass();
@@ -99,15 +102,8 @@ final class LiveObjectsRule {
                     String.valueOf(hpa.maxReplicas()), where + " may scale up to only " + hpa.maxReplicas()
                             + " replica(s); the policy asks for at least " + p.autoscaleMax(),
                     new Remedy(Refs.of(hpa), Remedy.PATCH, Json.nest("spec.maxReplicas",
-                            Json.F.numberNode(p.autoscaleMax())), false, helmNote(d)));
+                            Json.F.numberNode(p.autoscaleMax())), false, DisruptionBudgets.hpaHelmNote(d)));
         }
-    }
-
-    private static String helmNote(Workload d) {
-        String release = d.annotations().get(Mesh.HELM_RELEASE_NAME);
-        return "Does not restart pods." + (release == null ? ""
-                : " Helm release " + release + " renders this HPA: change its values too, or the next upgrade "
-                        + "reverts this.");
     }
 
     private static void checkPdbs(Workload d, Hpa hpa, HaMinimumParameters p, ClusterSnapshot s, Scope scope,
@@ -123,63 +119,14 @@ final class LiveObjectsRule {
         if (p.requirePodDisruptionBudget()) {
             checks.pass();
         }
-        overlapping(d, pdbs, checks);
-        // At the HPA's floor, which is where it sits when the cluster is quiet and nodes get drained.
-        int replicas = hpa != null ? hpa.minReplicas() : d.replicas() == null ? 1 : d.replicas();
-        for (Pdb pdb : pdbs) {
-            if (scope.exempt(pdb.namespace(), "PodDisruptionBudget", pdb.name(), pdb.annotations())) {
-                continue;
-            }
-            checkPdb(d, hpa, pdb, replicas, p, checks);
-        }
-    }
-
-    /**
-     * The eviction API refuses a pod that more than one PDB selects ("This pod has more than one
-     * PodDisruptionBudget, which the eviction subresource does not support"), so every drain of its node fails. When
-     * one of them is ours and another is not, ours goes: the chart's or the user's PDB is the one they maintain.
-     */
-    private static void overlapping(Workload d, List<Pdb> pdbs, Checks checks) {
-        if (pdbs.size() < 2) {
-            checks.pass();
-            return;
-        }
-        List<String> names = new ArrayList<>();
-        Pdb ours = null;
-        boolean foreign = false;
-        for (Pdb pdb : pdbs) {
-            names.add(pdb.name() + (pdb.ours() ? " (Meshwarden's)" : ""));
-            if (!pdb.ours()) {
-                foreign = true;
-            } else if (ours == null || !pdb.name().equals(ownPdbName(d))) {
-                // With two of ours and no other, keep the one named as Meshwarden names it and retire the other.
-                ours = pdb;
-            }
-        }
-        String list = String.join(", ", names);
-        Remedy remedy;
-        if (ours != null) {
-            remedy = new Remedy(Refs.of(ours), Remedy.DELETE, null, false, "Deletes PodDisruptionBudget "
-                    + ours.namespace() + "/" + ours.name() + ", which Meshwarden created; "
-                    + (foreign ? "the other one protects the pods" : "the other one of Meshwarden's stays")
-                    + (pdbs.size() > 2 ? ", though " + (pdbs.size() - 1) + " still overlap: remove all but one" : "")
-                    + ". A revert re-creates it.");
-        } else {
-            remedy = Remedy.none(Refs.of(d), "None of the PodDisruptionBudgets (" + list + ") is Meshwarden's: "
-                    + "delete all but one, or narrow their selectors so that one selects these pods.");
-        }
-        checks.fail(PDB_OVERLAPPING, Refs.of(d), null, "PodDisruptionBudget", "exactly one PodDisruptionBudget "
-                + "selecting the pods", pdbs.size() + " (" + list + ")", d.ref() + " has its pods selected by "
-                        + pdbs.size() + " PodDisruptionBudgets (" + list + "): the eviction API refuses to evict "
-                        + "a pod with more than one, so every node drain fails on these pods", remedy);
-    }
-
-    static String ownPdbName(Workload d) {
-        return d.name() + "-meshwarden";
+        DisruptionBudgets.checkOverlap(PDB_OVERLAPPING, d, pdbs, checks);
+        DisruptionBudgets.checkBlocking(PDB_BLOCKS_EVICTION, d, hpa, pdbs, p.minReplicas(), s, scope, checks,
+                remedy -> remedy, RAISE_NOTE);
     }
 
     private static void missingPdb(Workload d, ClusterSnapshot s, Checks checks) {
-        ResourceRef pdbRef = new ResourceRef("policy/v1", "PodDisruptionBudget", d.namespace(), ownPdbName(d));
+        ResourceRef pdbRef = new ResourceRef("policy/v1", "PodDisruptionBudget", d.namespace(),
+                DisruptionBudgets.ownPdbName(d));
         Remedy remedy;
         Map<String, String> selector = d.selectorLabels();
         Optional<HelmRelease> chart = new Mesh(s).helmReleaseOf(d);
@@ -223,86 +170,4 @@ final class LiveObjectsRule {
         JsonNode enabled = ValuesSource.of(r).value("global.defaultPodDisruptionBudget.enabled");
         return !(Json.isSet(enabled) && Json.bool(enabled) == Boolean.FALSE);
     }
-
-    private static void checkPdb(Workload d, Hpa hpa, Pdb pdb, int replicas, HaMinimumParameters p,
-            Checks checks) {
-        String field;
-        boolean blocks;
-        try {
-            if (pdb.maxUnavailable() != null) {
-                field = "spec.maxUnavailable";
-                blocks = scaled(pdb.maxUnavailable(), replicas) <= 0;
-            } else if (pdb.minAvailable() != null) {
-                field = "spec.minAvailable";
-                blocks = scaled(pdb.minAvailable(), replicas) >= replicas;
-            } else {
-                checks.pass();
-                return;
-            }
-        } catch (NumberFormatException e) {
-            // The API server rejects such a PDB; nothing here to judge.
-            return;
-        }
-        if (!blocks) {
-            checks.pass();
-            return;
-        }
-        String value = field.equals("spec.maxUnavailable") ? pdb.maxUnavailable() : pdb.minAvailable();
-        String ref = "PodDisruptionBudget " + pdb.namespace() + "/" + pdb.name();
-        Remedy remedy;
-        if (field.equals("spec.maxUnavailable")) {
-            remedy = new Remedy(Refs.of(pdb), Remedy.PATCH, Json.nest("spec.maxUnavailable", Json.F.numberNode(1)),
-                    false, "No replica count helps while maxUnavailable is " + value + ".");
-        } else {
-            int allowing = replicasToAllow(pdb.minAvailable(), replicas);
-            int needed = Math.max(p.minReplicas(), allowing);
-            if (allowing <= 0) {
-                remedy = new Remedy(Refs.of(pdb), Remedy.PATCH, Json.nest("spec.maxUnavailable",
-                        Json.F.numberNode(1)), false, "minAvailable " + value + " blocks at any replica count; "
-                                + "replace it with maxUnavailable 1 (a merge patch cannot remove minAvailable: "
-                                + "set it to null alongside).");
-                ((ObjectNode) remedy.patch().get("spec")).putNull("minAvailable");
-            } else if (hpa != null) {
-                ObjectNode patch = Json.nest("spec.minReplicas", Json.F.numberNode(needed));
-                if (hpa.maxReplicas() < needed) {
-                    ((ObjectNode) patch.get("spec")).put("maxReplicas", needed);
-                }
-                remedy = new Remedy(Refs.of(hpa), Remedy.PATCH, patch, false, "Raise the replicas instead of "
-                        + "loosening the PDB: charts such as istiod hard-code minAvailable 1 (istio#53909). "
-                        + helmNote(d));
-            } else {
-                remedy = new Remedy(Refs.of(d), Remedy.PATCH, Json.nest("spec.replicas", Json.F.numberNode(needed)),
-                        false, "Raise the replicas instead of loosening the PDB: charts such as istiod hard-code "
-                                + "minAvailable 1 (istio#53909). Scaling up does not restart existing pods.");
-            }
-        }
-        checks.fail(PDB_BLOCKS_EVICTION, Refs.of(pdb), null, field, "allows at least one eviction",
-                field.substring(5) + " " + value + " with " + replicas + " replica(s)",
-                ref + " (" + field.substring(5) + " " + value + ") allows no voluntary eviction of " + d.ref()
-                        + " at " + replicas + " replica(s): every node drain blocks",
-                remedy);
-    }
-
-    /**
-     * An IntOrString of a PDB against a replica count; percentages round up as the disruption controller does.
-     */
-    static int scaled(String intOrPercent, int replicas) {
-        String v = intOrPercent.trim();
-        if (v.endsWith("%")) {
-            int percent = Integer.parseInt(v.substring(0, v.length() - 1).trim());
-            return (int) Math.ceil(percent * (double) replicas / 100.0);
-        }
-        return Integer.parseInt(v);
-    }
-
-    /** The smallest replica count at which minAvailable leaves one eviction; 0 when none does. */
-    private static int replicasToAllow(String minAvailable, int current) {
-        for (int r = Math.max(current, 1); r <= 1000; r++) {
-            if (scaled(minAvailable, r) < r) {
-                return r;
-            }
-        }
-        return 0;
-    }
-
 }

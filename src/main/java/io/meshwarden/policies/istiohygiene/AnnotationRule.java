@@ -10,6 +10,7 @@ import io.meshwarden.model.Json;
 import io.meshwarden.model.NamespaceInfo;
 import io.meshwarden.model.ResourceRef;
 import io.meshwarden.model.Workload;
+import io.meshwarden.model.WorkloadKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -194,6 +195,9 @@ final class AnnotationRule {
 
     /** A merge patch that moves the value to the right key; a patch's null removes the wrong one. */
     private static Remedy rename(Workload w, String from, String to, String value) {
+        if (w.kind() == WorkloadKind.JOB) {
+            return jobImmutable(w, "rename " + from + " to " + to);
+        }
         IstioDefinitions.Key meant = IstioDefinitions.ANNOTATIONS.get(to);
         IstioDefinitions.Key label = IstioDefinitions.LABELS.get(to);
         if (meant != null && meant.deprecated() && label != null && label.appliesTo("Pod")) {
@@ -213,11 +217,20 @@ final class AnnotationRule {
                         + "workload.");
     }
 
+    /** A Job's pod template cannot change; its owner (a CronJob, chart or pipeline) must. */
+    private static Remedy jobImmutable(Workload w, String change) {
+        return Remedy.none(Refs.of(w), "Job templates are immutable: " + change + " in the owner that creates this "
+                + "Job (CronJob, chart or pipeline), and let the next run pick it up.");
+    }
+
     /**
      * Moves the annotation {@code key} to the pod template's label {@code label}, unless that label is set already to
      * another value or the value cannot be a label value.
      */
     private static Remedy toLabel(Workload w, String key, String label, String value, String why) {
+        if (w.kind() == WorkloadKind.JOB) {
+            return jobImmutable(w, "move " + key + " to the label " + label);
+        }
         String existing = w.podLabels().get(label);
         if (existing != null && !existing.equals(value)) {
             return Remedy.none(Refs.of(w), "The pod template's label " + label + " is \"" + existing + "\" and wins; "

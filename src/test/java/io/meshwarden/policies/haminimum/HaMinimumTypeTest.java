@@ -209,6 +209,24 @@ class HaMinimumTypeTest {
     }
 
     @Test
+    void aPdbOverTwoDeploymentsCountsThePodsOfBoth() {
+        String pilotPdb = """
+                ---
+                apiVersion: policy/v1
+                kind: PodDisruptionBudget
+                metadata: {name: pilot, namespace: istio-system}
+                spec:
+                  minAvailable: 1
+                  selector: {matchLabels: {istio: pilot}}
+                """;
+        String canary = deployment("istio-system", "istiod-canary", 1, "{app: istiod-canary, istio: pilot}", "{}");
+        RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(1), canary, pilotPdb));
+        assertTrue(findings(o, "ha-pdb-blocks-eviction").isEmpty(), "two pods, minAvailable 1: " + o.findings());
+        RuleOutcome alone = HaMinimumType.TYPE.evaluate(ISTIOD_PDB, snapshot(istiodDeployment(1), pilotPdb));
+        assertEquals(1, findings(alone, "ha-pdb-blocks-eviction").size());
+    }
+
+    @Test
     void pdbWithMaxUnavailableZeroBlocks() {
         RuleOutcome o = HaMinimumType.TYPE.evaluate(ISTIOD_PDB,
                 snapshot(istiodDeployment(3), pdb("istiod", "maxUnavailable", "0")));

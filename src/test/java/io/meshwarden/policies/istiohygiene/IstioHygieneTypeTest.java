@@ -67,6 +67,25 @@ class IstioHygieneTypeTest {
     }
 
     @Test
+    void aJobsTemplateIsImmutableSoItsRemedyIsAdvice() {
+        RuleOutcome o = run(POLICY, SHOP, """
+                ---
+                apiVersion: batch/v1
+                kind: Job
+                metadata: {name: migrate, namespace: shop}
+                spec:
+                  template:
+                    metadata: {annotations: {sidecar.istio.io/proxyCpu: 100m, sidecar.istio.io/inject: "false"}}
+                    spec: {restartPolicy: Never, containers: [{name: job, image: job}]}
+                """);
+        Finding unknown = only(o, "istio-annotation-unknown");
+        assertEquals(Remedy.NONE, unknown.remedy().action());
+        assertTrue(unknown.remedy().note().startsWith("Job templates are immutable: rename sidecar.istio.io/proxyCpu"),
+                unknown.remedy().note());
+        assertEquals(Remedy.NONE, only(o, "istio-annotation-deprecated").remedy().action());
+    }
+
+    @Test
     void aKeyFarFromEveryKnownOneGetsNoSuggestionAndNoPatch() {
         Finding f = only(pod("{sidecar.istio.io/warpDrive: engaged}"), "istio-annotation-unknown");
         assertEquals("a key Istio defines", f.expected());
