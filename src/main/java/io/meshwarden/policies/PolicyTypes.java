@@ -6,6 +6,7 @@ import io.meshwarden.policies.controlplanemonitoring.ControlPlaneMonitoringType;
 import io.meshwarden.policies.haminimum.HaMinimumType;
 import io.meshwarden.policies.headerremoval.HeaderRemovalType;
 import io.meshwarden.policies.injectionexclusion.InjectionExclusionType;
+import io.meshwarden.policies.istiohygiene.IstioHygieneType;
 import io.meshwarden.policies.meshaddons.MeshAddonsType;
 import io.meshwarden.policies.proxysizing.ProxySizingType;
 import io.meshwarden.policies.tracesampling.TraceSamplingType;
@@ -27,7 +28,8 @@ public final class PolicyTypes {
             TraceSamplingType.TYPE,
             MeshAddonsType.TYPE,
             ControlPlaneMonitoringType.TYPE,
-            WorkloadHaType.TYPE);
+            WorkloadHaType.TYPE,
+            IstioHygieneType.TYPE);
 
     public static final PolicyCodec CODEC = new PolicyCodec(ALL);
     public static final Evaluator EVALUATOR = new Evaluator(ALL);

@@ -480,7 +480,7 @@ class KustomizeTest {
                 policies.addAll(parse(file.asText()));
             }
         }
-        assertTrue(policies.size() >= 10, "expected the eight example policies and the two of the ConfigMap, got "
+        assertTrue(policies.size() >= 11, "expected the nine example policies and the two of the ConfigMap, got "
                 + policies.size());
         Set<String> types = new TreeSet<>();
         for (JsonNode p : policies) {
