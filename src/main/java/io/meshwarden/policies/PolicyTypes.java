@@ -8,6 +8,7 @@ import io.meshwarden.policies.headerremoval.HeaderRemovalType;
 import io.meshwarden.policies.injectionexclusion.InjectionExclusionType;
 import io.meshwarden.policies.meshaddons.MeshAddonsType;
 import io.meshwarden.policies.proxysizing.ProxySizingType;
+import io.meshwarden.policies.sidecarcoverage.SidecarCoverageType;
 import io.meshwarden.policies.tracesampling.TraceSamplingType;
 import io.meshwarden.policy.PolicyCodec;
 import java.util.List;
@@ -25,7 +26,8 @@ public final class PolicyTypes {
             ProxySizingType.TYPE,
             TraceSamplingType.TYPE,
             MeshAddonsType.TYPE,
-            ControlPlaneMonitoringType.TYPE);
+            ControlPlaneMonitoringType.TYPE,
+            SidecarCoverageType.TYPE);
 
     public static final PolicyCodec CODEC = new PolicyCodec(ALL);
     public static final Evaluator EVALUATOR = new Evaluator(ALL);

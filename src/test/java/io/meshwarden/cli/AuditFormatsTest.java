@@ -166,7 +166,7 @@ class AuditFormatsTest {
         assertEquals(AuditCommand.FINDINGS, o.code(), o.err());
         Document doc = junitValid(o.out());
         var suites = doc.getElementsByTagName("testsuite");
-        assertEquals(8, suites.getLength(), "seven policies and the notes");
+        assertEquals(9, suites.getLength(), "eight policies and the notes");
         Element ha = null;
         for (int i = 0; i < suites.getLength(); i++) {
             if (((Element) suites.item(i)).getAttribute("name").equals("control-plane-ha")) {
