@@ -69,6 +69,7 @@ public final class ClusterSnapshotBuilder {
     private final List<AddonConfig> addonConfigs = new ArrayList<>();
     private final List<OperatorResource> operatorResources = new ArrayList<>();
     private final Map<String, HelmRelease> releases = new HashMap<>();
+    private final PodTally pods = new PodTally(pool);
     /** Identity to where it was first seen, so a duplicate can name both places. */
     private final Map<String, String> seen = new HashMap<>();
 
@@ -110,7 +111,7 @@ public final class ClusterSnapshotBuilder {
 
     public ClusterSnapshot build() {
         return new ClusterSnapshot(namespaces, workloads, hpas, pdbs, meshConfigs, List.copyOf(releases.values()),
-                istioResources, nodes, services, addonConfigs, operatorResources);
+                istioResources, nodes, services, addonConfigs, operatorResources, pods.build(workloads));
     }
 
     static boolean isListKind(String kind) {
@@ -146,7 +147,7 @@ public final class ClusterSnapshotBuilder {
         boolean core = group.isEmpty();
         boolean kept = workloadKind.isPresent() || istioKind.isPresent() || operatorKind.isPresent()
                 || (core && kind.equals("Namespace")) || (core && kind.equals("Service"))
-                || (core && kind.equals("Node"))
+                || (core && kind.equals("Node")) || (core && kind.equals("Pod"))
                 || (core && kind.equals("ConfigMap")) || (core && kind.equals("Secret"))
                 || (group.equals("autoscaling") && kind.equals("HorizontalPodAutoscaler"))
                 || (group.equals("policy") && kind.equals("PodDisruptionBudget"));
@@ -178,6 +179,8 @@ public final class ClusterSnapshotBuilder {
             switch (kind) {
                 case "Service":
                     return service(ns, name, meta, object);
+                case "Pod":
+                    return pods.sample(ns, name, meta, object);
                 case "Namespace":
                     return new NamespaceInfo(name, labels(meta), annotations(meta));
                 case "Node":
@@ -220,7 +223,9 @@ public final class ClusterSnapshotBuilder {
         if (first != null) {
             throw new IllegalArgumentException("duplicate " + identity + " (first seen at " + first + ")");
         }
-        if (trimmed instanceof Workload) {
+        if (trimmed instanceof PodTally.Sample) {
+            pods.add((PodTally.Sample) trimmed);
+        } else if (trimmed instanceof Workload) {
             workloads.add((Workload) trimmed);
         } else if (trimmed instanceof IstioResource) {
             istioResources.add((IstioResource) trimmed);
@@ -247,7 +252,9 @@ public final class ClusterSnapshotBuilder {
     }
 
     static String identity(Object o) {
-        if (o instanceof Workload) {
+        if (o instanceof PodTally.Sample) {
+            return ((PodTally.Sample) o).identity();
+        } else if (o instanceof Workload) {
             return ((Workload) o).ref();
         } else if (o instanceof IstioResource) {
             return ((IstioResource) o).ref();

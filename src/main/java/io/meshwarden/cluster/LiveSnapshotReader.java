@@ -54,6 +54,8 @@ public final class LiveSnapshotReader {
     static final String HELM_RELEASE_SELECTOR = "owner=helm,status!=superseded";
     static final String ADDON_CONFIG_SELECTOR = "app.kubernetes.io/name in (kiali,grafana)";
     static final String HELM_TYPE_SELECTOR = "type=" + HelmReleaseDecoder.SECRET_TYPE;
+    static final String RUNNING_PODS_SELECTOR = "status.phase!=Succeeded,status.phase!=Failed";
+    private static final java.util.Set<String> FINISHED_PHASES = java.util.Set.of("Succeeded", "Failed");
     /** A release Secret holds the gzipped chart and rendered manifest, up to the 1 MiB object limit. */
     static final int HELM_PAGE_SIZE = 50;
 
@@ -163,6 +165,10 @@ public final class LiveSnapshotReader {
         list.add(LiveApi.core("apps", "v1", "deployments", "Deployment", true));
         list.add(LiveApi.core("apps", "v1", "statefulsets", "StatefulSet", true));
         list.add(LiveApi.core("apps", "v1", "daemonsets", "DaemonSet", true));
+        // Running pods, counted per owning workload as each page arrives (sidecar coverage); finished pods are
+        // skipped on the server where it honours the field selector, and by the builder anyway.
+        list.add(LiveApi.core("", "v1", "pods", "Pod", true).selecting(null, RUNNING_PODS_SELECTOR,
+                r -> !FINISHED_PHASES.contains(phase(r))));
         list.add(LiveApi.core("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true));
         list.add(LiveApi.core("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true));
         list.add(LiveApi.core("batch", "v1", "jobs", "Job", true));
@@ -200,6 +206,12 @@ public final class LiveSnapshotReader {
         list.add(LiveApi.optional("monitoring.coreos.com", List.of("v1"), "prometheusrules", "PrometheusRule", true));
         list.add(LiveApi.optional("kiali.io", List.of("v1alpha1"), "kialis", "Kiali", true));
         return List.copyOf(list);
+    }
+
+    private static String phase(GenericKubernetesResource r) {
+        Object status = r.getAdditionalProperties().get("status");
+        Object phase = status instanceof Map<?, ?> m ? m.get("phase") : null;
+        return phase instanceof String p ? p : "";
     }
 
     static boolean isMeshConfigName(String name) {

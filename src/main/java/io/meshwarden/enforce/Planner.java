@@ -31,6 +31,10 @@ import java.util.TreeSet;
 public final class Planner {
     public static final String VALUES_OVERLAY_REASON =
             "Helm values drift: apply the overlay with helm upgrade; Meshwarden never writes release Secrets";
+    /** Restarts wait for the staged onboarding run (issue 15), which will batch them through the change budget. */
+    public static final String ROLLOUT_RESTART_REASON = "a rollout restart is reported, not applied: the staged "
+            + "onboarding run that restarts workloads in batches is not built yet; restart with kubectl rollout "
+            + "restart (a pod-template annotation, never deleting pods), a few workloads at a time";
     static final String JOB_REASON = "Job templates are immutable; fix the owner (CronJob, chart or pipeline) that "
             + "creates the Job";
 
@@ -139,6 +143,10 @@ public final class Planner {
         String action = r.action();
         if (Remedy.VALUES_OVERLAY.equals(action)) {
             skipped.add(new Skipped(f.policy(), f.rule(), target, action, VALUES_OVERLAY_REASON));
+            return;
+        }
+        if (Remedy.ROLLOUT_RESTART.equals(action)) {
+            skipped.add(new Skipped(f.policy(), f.rule(), target, action, ROLLOUT_RESTART_REASON));
             return;
         }
         if (Remedy.NONE.equals(action)) {

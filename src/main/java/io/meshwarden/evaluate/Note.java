@@ -16,6 +16,10 @@ public record Note(String code, String policy, String message) {
     public static final String NO_ISTIOD = "no-istiod";
     public static final String NO_HELM_RELEASE = "no-helm-release";
     public static final String TARGET_SELECTS_NOTHING = "target-selects-nothing";
+    /** A policy reads running pods and the snapshot has none (a manifest folder of templates only). */
+    public static final String NO_RUNNING_PODS = "no-running-pods";
+    /** A workload's expected revision names no installed istiod revision (likely a revision tag). */
+    public static final String UNRESOLVED_REVISION = "unresolved-revision";
 
     /** Audit-wide notes first, then by policy, code and message. */
     public static final Comparator<Note> ORDER = Comparator.comparing(Note::policy,

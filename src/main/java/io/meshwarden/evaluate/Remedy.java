@@ -12,9 +12,11 @@ import io.meshwarden.model.ResourceRef;
  * @param target      the object to change (for a values overlay, the Helm release)
  * @param action      {@link #PATCH} (JSON merge patch), {@link #CREATE} (patch is the whole new object),
  *                    {@link #VALUES_OVERLAY} (patch is a Helm values overlay to pass with {@code -f}),
- *                    {@link #DELETE} (retire an object Meshwarden created; patch is null) or
+ *                    {@link #DELETE} (retire an object Meshwarden created; patch is null),
+ *                    {@link #ROLLOUT_RESTART} (re-create the workload's pods as {@code kubectl rollout restart}
+ *                    does; patch is null, since the restart time is only known when it is applied) or
  *                    {@link #NONE} (no safe automatic fix; see note)
- * @param patch       null for {@link #NONE} and {@link #DELETE}
+ * @param patch       null for {@link #NONE}, {@link #DELETE} and {@link #ROLLOUT_RESTART}
  * @param restartsPods true when applying it re-creates pods (a template change or a control-plane rollout)
  */
 public record Remedy(ResourceRef target, String action, JsonNode patch, boolean restartsPods, String note) {
@@ -23,6 +25,13 @@ public record Remedy(ResourceRef target, String action, JsonNode patch, boolean 
     public static final String VALUES_OVERLAY = "values-overlay";
     public static final String DELETE = "delete";
     public static final String NONE = "none";
+    /**
+     * The pod template's {@value #RESTARTED_AT} annotation set to the time of the restart, so that the workload's
+     * controller replaces its pods by its own update strategy; pods are never deleted. Not applied by enforcement
+     * runs yet: see the Planner.
+     */
+    public static final String ROLLOUT_RESTART = "rollout-restart";
+    public static final String RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
 
     public static Remedy none(ResourceRef target, String note) {
         return new Remedy(target, NONE, null, false, note);

@@ -14,12 +14,15 @@ import java.util.function.ToIntFunction;
  * (a record cannot hold derived fields, and a second copy of every reference would cost memory on big clusters).
  * Order: namespaces by name; workloads, HPAs, PDBs, mesh configs and Helm releases by namespace then name (then
  * kind); Istio resources by kind, namespace (cluster-scoped first), name; nodes by name; Services and add-on
- * ConfigMaps by namespace then name; operator resources by kind, namespace, name.
+ * ConfigMaps by namespace then name; operator resources by kind, namespace, name; running pods like workloads.
+ *
+ * @param runningPods per workload, what its running pods carry; empty when the source had no pods (a manifest
+ *                    folder of templates only)
  */
 public record ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> workloads, List<Hpa> hpas,
         List<Pdb> pdbs, List<MeshConfig> meshConfigs, List<HelmRelease> helmReleases,
         List<IstioResource> istioResources, List<Node> nodes, List<ServiceInfo> services,
-        List<AddonConfig> addonConfigs, List<OperatorResource> operatorResources) {
+        List<AddonConfig> addonConfigs, List<OperatorResource> operatorResources, List<RunningPods> runningPods) {
 
     private static final Comparator<String> NULLS_FIRST = Comparator.nullsFirst(Comparator.naturalOrder());
 
@@ -41,6 +44,17 @@ public record ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> wor
                 Comparator.comparing(AddonConfig::namespace).thenComparing(AddonConfig::name));
         operatorResources = sorted(operatorResources, Comparator.comparing(OperatorResource::kind)
                 .thenComparing(OperatorResource::namespace).thenComparing(OperatorResource::name));
+        runningPods = sorted(runningPods, Comparator.comparing(RunningPods::namespace)
+                .thenComparing(RunningPods::name).thenComparing(RunningPods::kind));
+    }
+
+    /** A snapshot without running pods. */
+    public ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> workloads, List<Hpa> hpas,
+            List<Pdb> pdbs, List<MeshConfig> meshConfigs, List<HelmRelease> helmReleases,
+            List<IstioResource> istioResources, List<Node> nodes, List<ServiceInfo> services,
+            List<AddonConfig> addonConfigs, List<OperatorResource> operatorResources) {
+        this(namespaces, workloads, hpas, pdbs, meshConfigs, helmReleases, istioResources, nodes, services,
+                addonConfigs, operatorResources, null);
     }
 
     /** A snapshot without the Services, add-on ConfigMaps and operator resources only the add-on rules read. */
@@ -90,6 +104,15 @@ public record ClusterSnapshot(List<NamespaceInfo> namespaces, List<Workload> wor
             }
         }
         return List.copyOf(out);
+    }
+
+    /** What the workload's running pods carry; empty when none was read for it. */
+    public Optional<RunningPods> runningPods(Workload w) {
+        return first(range(runningPods, p -> {
+            int c = p.namespace().compareTo(w.namespace());
+            c = c != 0 ? c : p.name().compareTo(w.name());
+            return c != 0 ? c : p.kind().compareTo(w.kind());
+        }));
     }
 
     public List<Hpa> hpasIn(String namespace) {

@@ -9,6 +9,7 @@ import io.meshwarden.policies.injectionexclusion.InjectionExclusionType;
 import io.meshwarden.policies.istiohygiene.IstioHygieneType;
 import io.meshwarden.policies.meshaddons.MeshAddonsType;
 import io.meshwarden.policies.proxysizing.ProxySizingType;
+import io.meshwarden.policies.sidecarcoverage.SidecarCoverageType;
 import io.meshwarden.policies.tracesampling.TraceSamplingType;
 import io.meshwarden.policies.workloadha.WorkloadHaType;
 import io.meshwarden.policy.PolicyCodec;
@@ -29,7 +30,8 @@ public final class PolicyTypes {
             MeshAddonsType.TYPE,
             ControlPlaneMonitoringType.TYPE,
             WorkloadHaType.TYPE,
-            IstioHygieneType.TYPE);
+            IstioHygieneType.TYPE,
+            SidecarCoverageType.TYPE);
 
     public static final PolicyCodec CODEC = new PolicyCodec(ALL);
     public static final Evaluator EVALUATOR = new Evaluator(ALL);

@@ -174,7 +174,7 @@ public final class ReportDocuments {
             if (rem != null && !Remedy.NONE.equals(rem.action())) {
                 sb.append("  remedy:   ").append(rem.action()).append(' ').append(rem.target().kind()).append(' ')
                         .append(rem.target().name()).append(rem.restartsPods() ? " (restarts pods)" : "")
-                        .append(": ").append(rem.patch()).append('\n');
+                        .append(": ").append(rem.patch() != null ? rem.patch() : rem.note()).append('\n');
             } else if (rem != null && rem.note() != null) {
                 sb.append("  remedy:   ").append(rem.note()).append('\n');
             }

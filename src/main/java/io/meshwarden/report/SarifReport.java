@@ -63,6 +63,8 @@ public final class SarifReport {
         m.put(Note.NO_ISTIOD, "No istiod in the snapshot");
         m.put(Note.NO_HELM_RELEASE, "No Helm release installs a component a policy names");
         m.put(Note.TARGET_SELECTS_NOTHING, "A policy made no check");
+        m.put(Note.NO_RUNNING_PODS, "No running pods in the snapshot");
+        m.put(Note.UNRESOLVED_REVISION, "A revision that names no installed istiod (a revision tag?)");
         return m;
     }
 
@@ -148,7 +150,7 @@ public final class SarifReport {
         Remedy r = f.remedy();
         if (r != null && !Remedy.NONE.equals(r.action())) {
             sb.append("\nRemedy: ").append(r.action()).append(' ').append(r.target()).append(r.restartsPods()
-                    ? " (restarts pods)" : "").append(": ").append(r.patch());
+                    ? " (restarts pods)" : "").append(": ").append(r.patch() != null ? r.patch() : r.note());
         } else if (r != null && r.note() != null) {
             sb.append("\nRemedy: ").append(r.note());
         }

@@ -55,7 +55,8 @@ class AuditCommandTest {
             types.add(f.get("type").asText());
         }
         assertEquals(Set.of("HaMinimum", "InjectionExclusion", "HeaderRemoval", "ProxySizing", "TraceSampling",
-                "MeshAddons", "ControlPlaneMonitoring", "WorkloadHa", "IstioHygiene"), types,
+                "MeshAddons", "ControlPlaneMonitoring", "WorkloadHa", "IstioHygiene",
+                "SidecarCoverage"), types,
                 "the example mesh is built to break every policy type");
         assertTrue(doc.at("/summary/score").asDouble() < 100);
         assertTrue(doc.at("/summary/byType/HaMinimum").asInt() > 0);

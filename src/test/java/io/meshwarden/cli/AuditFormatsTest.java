@@ -166,7 +166,7 @@ class AuditFormatsTest {
         assertEquals(AuditCommand.FINDINGS, o.code(), o.err());
         Document doc = junitValid(o.out());
         var suites = doc.getElementsByTagName("testsuite");
-        assertEquals(10, suites.getLength(), "nine policies and the notes");
+        assertEquals(11, suites.getLength(), "ten policies and the notes");
         Element ha = null;
         for (int i = 0; i < suites.getLength(); i++) {
             if (((Element) suites.item(i)).getAttribute("name").equals("control-plane-ha")) {

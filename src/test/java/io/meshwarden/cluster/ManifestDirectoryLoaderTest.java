@@ -17,6 +17,7 @@ import io.meshwarden.model.NamespaceInfo;
 import io.meshwarden.model.Pdb;
 import io.meshwarden.model.ProxyPlacement;
 import io.meshwarden.model.ProxyResources;
+import io.meshwarden.model.RunningPods;
 import io.meshwarden.model.Workload;
 import io.meshwarden.model.WorkloadKind;
 import io.meshwarden.policy.LabelSelector;
@@ -179,6 +180,116 @@ class ManifestDirectoryLoaderTest {
         assertThrows(UnsupportedOperationException.class, () -> snapshot.workloadsIn("shop").clear());
         assertThrows(UnsupportedOperationException.class,
                 () -> snapshot.namespaces().get(0).labels().put("x", "y"));
+    }
+
+    /** kubectl get pods -A -o yaml: a List of Pods, counted per owning workload whichever file comes first. */
+    @Test
+    void countsRunningPodsPerWorkloadFromPodDocuments() throws IOException {
+        String status = "'{\"containers\":[\"istio-proxy\"],\"revision\":\"%s\"}'";
+        Files.writeString(tmp.resolve("a-pods.yaml"), """
+                apiVersion: v1
+                kind: List
+                items:
+                - apiVersion: v1
+                  kind: Pod
+                  metadata:
+                    name: web-7f9c-1
+                    namespace: shop
+                    labels: {pod-template-hash: 7f9c}
+                    annotations: {sidecar.istio.io/status: %s}
+                    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7f9c, controller: true}]
+                  spec: {containers: [{name: web, image: web}, {name: istio-proxy, image: proxyv2}]}
+                  status: {phase: Running}
+                - apiVersion: v1
+                  kind: Pod
+                  metadata:
+                    name: web-7f9c-2
+                    namespace: shop
+                    labels: {pod-template-hash: 7f9c}
+                    annotations: {sidecar.istio.io/status: %s}
+                    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7f9c, controller: true}]
+                  spec:
+                    initContainers: [{name: istio-proxy, image: proxyv2, restartPolicy: Always}]
+                    containers: [{name: web, image: web}]
+                  status: {phase: Pending}
+                - apiVersion: v1
+                  kind: Pod
+                  metadata:
+                    name: web-6d5e-1
+                    namespace: shop
+                    labels: {pod-template-hash: 6d5e}
+                    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-6d5e, controller: true}]
+                  spec: {containers: [{name: web, image: web}]}
+                  status: {phase: Running}
+                - apiVersion: v1
+                  kind: Pod
+                  metadata:
+                    name: web-6d5e-2
+                    namespace: shop
+                    labels: {pod-template-hash: 6d5e}
+                    deletionTimestamp: "2026-11-30T10:00:00Z"
+                    ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-6d5e, controller: true}]
+                  spec: {containers: [{name: web, image: web}]}
+                  status: {phase: Running}
+                - apiVersion: v1
+                  kind: Pod
+                  metadata:
+                    name: agent-x1
+                    namespace: shop
+                    ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: agent, controller: true}]
+                  spec: {containers: [{name: agent, image: agent}]}
+                  status: {phase: Succeeded}
+                """.formatted(status.formatted("default"), status.formatted("1-28")));
+        Files.writeString(tmp.resolve("b-workloads.yaml"), """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: web, namespace: shop}
+                spec:
+                  selector: {matchLabels: {app: web}}
+                  template:
+                    metadata: {labels: {app: web}}
+                    spec: {containers: [{name: web, image: web}]}
+                ---
+                apiVersion: apps/v1
+                kind: DaemonSet
+                metadata: {name: agent, namespace: shop}
+                spec:
+                  selector: {matchLabels: {app: agent}}
+                  template:
+                    metadata: {labels: {app: agent}}
+                    spec: {containers: [{name: agent, image: agent}]}
+                """);
+        ClusterSnapshot s = new ManifestDirectoryLoader().load(tmp);
+        Workload web = s.workload(WorkloadKind.DEPLOYMENT, "shop", "web").orElseThrow();
+        RunningPods pods = s.runningPods(web).orElseThrow();
+        // Two ReplicaSets of one Deployment; the pod being deleted is not counted.
+        assertEquals(new RunningPods(WorkloadKind.DEPLOYMENT, "shop", "web", 3, 2, Map.of("default", 1, "1-28", 1)),
+                pods);
+        assertEquals(1, pods.withoutProxy());
+        assertEquals(1, pods.onOtherRevisions("default"));
+        // The DaemonSet's only pod has finished.
+        assertTrue(s.runningPods(s.workload(WorkloadKind.DAEMON_SET, "shop", "agent").orElseThrow()).isEmpty());
+        assertEquals(1, s.runningPods().size());
+    }
+
+    @Test
+    void duplicateAndMalformedPodsNameTheirFile() throws IOException {
+        String pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n  namespace: shop\n"
+                + "spec: {containers: [{name: web, image: web}]}\n";
+        Path dir = Files.createDirectories(tmp.resolve("dup"));
+        Files.writeString(dir.resolve("a.yaml"), pod);
+        Files.writeString(dir.resolve("b.yaml"), pod);
+        ManifestLoadException dup = assertThrows(ManifestLoadException.class,
+                () -> new ManifestDirectoryLoader().load(dir));
+        assertTrue(dup.getMessage().contains("b.yaml:1") && dup.getMessage().contains("Pod shop/web-1"),
+                dup.getMessage());
+        Path bad = Files.createDirectories(tmp.resolve("bad")).resolve("pod.yaml");
+        Files.writeString(bad, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n  namespace: shop\n"
+                + "  ownerReferences: {kind: ReplicaSet}\nspec: {containers: []}\n");
+        ManifestLoadException e = assertThrows(ManifestLoadException.class,
+                () -> new ManifestDirectoryLoader().load(bad.getParent()));
+        assertTrue(e.getMessage().contains("pod.yaml:1") && e.getMessage().contains("Pod shop/web-1")
+                && e.getMessage().contains("metadata.ownerReferences"), e.getMessage());
     }
 
     @Test

@@ -314,10 +314,10 @@ class LiveSnapshotReaderTest {
 
         assertEquals(List.of(), result.skippedApis());
         assertEquals(List.of(), result.warnings());
-        assertEquals(24, result.listRequests(), "eleven core kinds, Services, add-on and Helm release ConfigMaps, "
+        assertEquals(25, result.listRequests(), "twelve core kinds (Pods among them), Services, add-on and Helm release ConfigMaps, "
                 + "six Istio and four operator kinds, one page each");
         assertEquals(7, result.discoveryRequests(), "one per optional group-version, kinds of one group-version share");
-        assertEquals(31, result.requests());
+        assertEquals(32, result.requests());
 
         io.meshwarden.model.ServiceInfo grafana = only(s.servicesIn("istio-system"));
         assertEquals("NodePort", grafana.type());
@@ -432,7 +432,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(ALL_OPTIONAL_APIS, result.skippedApis());
-        assertEquals(14, result.listRequests(), "nothing is listed for APIs discovery does not show");
+        assertEquals(15, result.listRequests(), "nothing is listed for APIs discovery does not show");
         assertTrue(result.snapshot().istioResources().isEmpty());
         assertTrue(result.snapshot().meshConfig().isEmpty());
         assertTrue(result.snapshot().workload(WorkloadKind.DEPLOYMENT, "shop", "cart").isPresent());
@@ -464,7 +464,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(List.of("envoyfilters.networking.istio.io"), result.skippedApis());
-        assertEquals(24, result.listRequests());
+        assertEquals(25, result.listRequests());
     }
 
     @Test
@@ -476,7 +476,7 @@ class LiveSnapshotReaderTest {
         LiveSnapshotReader.Result result = new LiveSnapshotReader(client).readWithDiagnostics();
 
         assertEquals(List.of("istios.sailoperator.io"), result.skippedApis());
-        assertEquals(23, result.listRequests());
+        assertEquals(24, result.listRequests());
         assertTrue(dispatcher.gets("/apis/sailoperator.io/v1/istios").isEmpty());
     }
 
@@ -538,7 +538,7 @@ class LiveSnapshotReaderTest {
         assertTrue(pages.get(0).contains("limit=10") && !pages.get(0).contains("continue="), pages.get(0));
         assertTrue(pages.get(1).contains("continue=off-10"), pages.get(1));
         assertTrue(pages.get(2).contains("continue=off-20"), pages.get(2));
-        assertEquals(14 + 2, result.listRequests(), "two extra pages for Deployments");
+        assertEquals(15 + 2, result.listRequests(), "two extra pages for Deployments");
     }
 
     @Test
@@ -551,7 +551,7 @@ class LiveSnapshotReaderTest {
 
         assertEquals(25, result.snapshot().workloadsOfKind(WorkloadKind.DEPLOYMENT).size());
         assertEquals(1, dispatcher.gets("/apis/apps/v1/deployments").size(), "the mock returns everything at once");
-        assertEquals(14, result.listRequests());
+        assertEquals(15, result.listRequests());
     }
 
     @Test
@@ -620,6 +620,98 @@ class LiveSnapshotReaderTest {
         assertEquals(4, gw.revision());
         assertEquals("gateway", gw.chartName());
         assertEquals(3, gw.value("/replicaCount").asInt(), "HELM_DRIVER=configmap: no extra base64 layer");
+    }
+
+    /**
+     * Pods are listed in pages like every kind and counted per owning workload as each page arrives; the snapshot
+     * keeps the counts, not the pods.
+     */
+    @Test
+    void runningPodsArePagedAndCountedPerOwningWorkload() {
+        apply("""
+                apiVersion: v1
+                kind: Namespace
+                metadata: {name: shop, labels: {istio-injection: enabled}}
+                """);
+        apply("""
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: cart, namespace: shop}
+                spec:
+                  selector: {matchLabels: {app: cart}}
+                  template:
+                    metadata: {labels: {app: cart}}
+                    spec: {containers: [{name: cart, image: cart:1}]}
+                """);
+        apply("""
+                apiVersion: batch/v1
+                kind: Job
+                metadata: {name: migrate, namespace: shop}
+                spec:
+                  template:
+                    metadata: {labels: {app: migrate}}
+                    spec: {restartPolicy: Never, containers: [{name: job, image: job:1}]}
+                """);
+        // 23 pods of cart: 12 injected by the default revision (native sidecars), 4 by 1-27, 7 without a proxy.
+        for (int i = 0; i < 23; i++) {
+            String proxy = i < 12 ? "initContainers: [{name: istio-proxy, image: proxyv2, restartPolicy: Always}]"
+                    : i < 16 ? "initContainers: []" : "initContainers: []";
+            String containers = i >= 12 && i < 16 ? "[{name: cart, image: cart:1}, {name: istio-proxy, image: p}]"
+                    : "[{name: cart, image: cart:1}]";
+            String revision = i < 12 ? "default" : "1-27";
+            String annotations = i < 16 ? "{sidecar.istio.io/status: '{\"revision\":\"" + revision + "\"}'}" : "{}";
+            apply("""
+                    apiVersion: v1
+                    kind: Pod
+                    metadata:
+                      name: cart-5d8f7c9b4-%02d
+                      namespace: shop
+                      labels: {app: cart, pod-template-hash: 5d8f7c9b4}
+                      annotations: %s
+                      ownerReferences:
+                      - {apiVersion: apps/v1, kind: ReplicaSet, name: cart-5d8f7c9b4, uid: r1, controller: true}
+                    spec:
+                      %s
+                      containers: %s
+                    status: {phase: Running}
+                    """.formatted(i, annotations, proxy, containers));
+        }
+        // Finished pods of the Job and a pod of a ReplicaSet no Deployment owns: counted for no one.
+        apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: migrate-abcde
+                  namespace: shop
+                  ownerReferences: [{apiVersion: batch/v1, kind: Job, name: migrate, uid: j1, controller: true}]
+                spec: {containers: [{name: job, image: job:1}]}
+                status: {phase: Succeeded}
+                """);
+        apply("""
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: orphan-1
+                  namespace: shop
+                  labels: {pod-template-hash: 77}
+                  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: orphan, uid: o1, controller: true}]
+                spec: {containers: [{name: x, image: x}]}
+                status: {phase: Running}
+                """);
+        dispatcher.clearRequests();
+
+        LiveSnapshotReader.Result result = new LiveSnapshotReader(client, 10, "istio-system").readWithDiagnostics();
+
+        List<String> pages = dispatcher.gets("/api/v1/pods");
+        assertEquals(3, pages.size(), "25 pods in pages of 10: " + pages);
+        assertTrue(pages.get(0).contains("limit=10") && pages.get(0).contains("fieldSelector="), pages.get(0));
+        ClusterSnapshot s = result.snapshot();
+        Workload cart = s.workload(WorkloadKind.DEPLOYMENT, "shop", "cart").orElseThrow();
+        assertEquals(new io.meshwarden.model.RunningPods(WorkloadKind.DEPLOYMENT, "shop", "cart", 23, 16,
+                Map.of("default", 12, "1-27", 4)), s.runningPods(cart).orElseThrow());
+        Workload migrate = s.workload(WorkloadKind.JOB, "shop", "migrate").orElseThrow();
+        assertTrue(s.runningPods(migrate).isEmpty(), "the Job's pod has finished");
+        assertEquals(1, s.runningPods().size());
     }
 
     @Test

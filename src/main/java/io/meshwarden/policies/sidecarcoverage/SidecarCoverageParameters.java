@@ -1,0 +1,31 @@
+package io.meshwarden.policies.sidecarcoverage;
+
+import io.meshwarden.policy.Parameters;
+import java.math.BigDecimal;
+
+/**
+ * The report reads none of these yet. They are the settings of the staged onboarding run (issue 15: restart the
+ * reported workloads in batches through the change budget, pre-sized, halting on trouble), declared and validated
+ * now so that policies written today keep their meaning when that run exists.
+ *
+ * @param batchSize      workloads the onboarding run restarts at once
+ * @param pauseSeconds   wait after a batch has rolled out and passed its checks, before the next one
+ * @param presizeProxies apply the ProxySizing policy that covers a workload in the same template change as its
+ *                       restart, so that the new sidecar starts with the intended requests
+ */
+public record SidecarCoverageParameters(int batchSize, int pauseSeconds, boolean presizeProxies, Halt halt)
+        implements Parameters {
+
+    /**
+     * When the onboarding run stops and waits for a human.
+     *
+     * @param hpaSurgePercent       the workload's HPA raises its desired replicas by more than this during a restart
+     * @param crashLoopRestarts     a container of the new pods restarted this many times
+     * @param deadlineSeconds       a restart has not rolled out after this long
+     * @param proxyCpuOverRequest   the new proxies use more than this factor of their CPU request (where the
+     *                              metrics API serves pod metrics)
+     */
+    public record Halt(int hpaSurgePercent, int crashLoopRestarts, int deadlineSeconds,
+            BigDecimal proxyCpuOverRequest) {
+    }
+}
