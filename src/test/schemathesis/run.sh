@@ -77,8 +77,11 @@ curl -fs -o "$out/openapi.json" -H 'Accept: application/json' "$base/q/openapi?f
 echo "== schemathesis $version against $artifact on $base ($max_examples examples per operation, seed $seed)"
 t0=$(date +%s)
 rc=0
+# From target/schemathesis: schemathesis keeps its replay cache (.schemathesis/) in the working directory.
+config=$PWD/$here/schemathesis.toml
+cd "$out"
 timeout --signal=INT --kill-after=30 "$budget" \
-  "$venv/bin/schemathesis" --config-file "$here/schemathesis.toml" run "$base/q/openapi?format=json" \
+  "$venv/bin/schemathesis" --config-file "$config" run "$base/q/openapi?format=json" \
     --header "Authorization: Bearer $token" \
     --checks all \
     --max-examples "$max_examples" \
@@ -87,8 +90,9 @@ timeout --signal=INT --kill-after=30 "$budget" \
     --workers 1 \
     --request-timeout 10 \
     --no-color \
-    --report junit --report-dir "$out" \
+    --report junit --report-dir . \
   || rc=$?
+cd - > /dev/null
 echo "== schemathesis finished in $(( $(date +%s) - t0 ))s with exit code $rc"
 if ! kill -0 "$app" 2> /dev/null; then echo "the application died during the run; see $out/app.log"; rc=1; fi
 if grep -q ' ERROR ' "$out/app.log"; then grep ' ERROR ' "$out/app.log" | head -20; echo "ERROR in the app log"; rc=1; fi
