@@ -107,7 +107,7 @@ class HostileInputIT {
                         + quoted + ",\"memory\":\"64Mi\"}}", "[]")));
                 in.add(post("memory " + quoted, "application/json", policy("num", "ProxySizing",
                         "{\"requests\":{\"cpu\":\"1\",\"memory\":" + quoted + "}}", "[]")));
-                in.add(post("limit " + quoted, "application/json", policy("num", "ProxySizing",
+                in.add(post("cpu limit " + quoted, "application/json", policy("num", "ProxySizing",
                         "{\"requests\":{\"cpu\":\"1\",\"memory\":\"1Mi\"},\"limits\":{\"cpu\":" + quoted + "}}", "[]")));
             }
             in.add(post("tolerance " + v, "application/json", policy("num", "ProxySizing",
