@@ -4,11 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.meshwarden.catalog.PolicyCatalog;
 import io.meshwarden.policies.PolicyTypes;
+import io.meshwarden.policy.Mode;
+import io.meshwarden.policy.PolicyType;
 import io.meshwarden.policy.PolicySchema;
 import io.quarkus.smallrye.openapi.OpenApiFilter;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +31,15 @@ import org.eclipse.microprofile.openapi.models.media.Schema;
 public class PolicyOpenApi implements OASFilter {
     static final String POLICY = "MeshPolicy";
     static final String LIST = "MeshPolicyList";
+    /** A policy as created: without metadata.resourceVersion, which the store assigns (422 when sent). */
+    static final String NEW_POLICY = "NewMeshPolicy";
     static final String VALIDATION = "ValidationResult";
+    /** The values of the list's query filters, from the same enums and registry the resource parses them with. */
+    static final String TYPE_NAME = "PolicyTypeName";
+    static final String REPORT = "Report";
+    static final String POLICY_FINDINGS = "PolicyFindings";
+    static final String MODE = "PolicyMode";
+    static final String SOURCE = "PolicySource";
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -43,6 +55,10 @@ public class PolicyOpenApi implements OASFilter {
     static Map<String, ObjectNode> schemas() {
         Map<String, ObjectNode> out = new LinkedHashMap<>(PolicySchema.openApi(PolicyTypes.ALL));
         JsonNodeFactory f = JsonNodeFactory.instance;
+        ObjectNode created = out.get(POLICY).deepCopy();
+        ((ObjectNode) created.at("/properties/metadata/properties")).remove("resourceVersion");
+        created.put("description", "A Meshwarden policy document to create (the store assigns resourceVersion)");
+        out.put(NEW_POLICY, created);
         ObjectNode list = f.objectNode().put("type", "object");
         ObjectNode lp = list.putObject("properties");
         lp.putObject("apiVersion").put("type", "string");
@@ -54,7 +70,59 @@ public class PolicyOpenApi implements OASFilter {
         vp.putObject("valid").put("type", "boolean");
         vp.putObject("policy").put("$ref", "#/components/schemas/" + POLICY);
         out.put(VALIDATION, validation);
+        out.put(REPORT, report(false));
+        out.put(POLICY_FINDINGS, report(true));
+        out.put(TYPE_NAME, strings(PolicyTypes.ALL.stream().map(PolicyType::name).toList()));
+        out.put(MODE, strings(Arrays.stream(Mode.values()).map(Mode::wire).toList()));
+        out.put(SOURCE, strings(Arrays.stream(PolicyCatalog.Source.values()).map(Enum::name).toList()));
         return out;
+    }
+
+    /**
+     * A report as {@code ReportDocuments} writes it (an object; the resources return Jackson trees, which the
+     * scanner took for arrays), or the findings of one policy. Findings are listed by their fields, open to more.
+     */
+    private static ObjectNode report(boolean onePolicy) {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        ObjectNode r = f.objectNode().put("type", "object");
+        ObjectNode p = r.putObject("properties");
+        ObjectNode finding = p.putObject("findings").put("type", "array").putObject("items").put("type", "object");
+        ObjectNode fp = finding.putObject("properties");
+        for (String text : List.of("policy", "type", "rule", "severity", "path", "message")) {
+            fp.putObject(text).put("type", "string");
+        }
+        fp.putObject("resource").put("type", "object");
+        fp.putObject("remedy").put("type", "object");
+        p.putObject("generatedAt").put("type", "string").put("format", "date-time");
+        if (onePolicy) {
+            r.put("description", "The latest findings of one policy");
+            p.putObject("policy").put("type", "string");
+            p.putObject("count").put("type", "integer");
+            return r;
+        }
+        r.put("description", "A compliance report: findings (one page of them with offset/limit), summary with "
+                + "the score, sidecar cost and notes");
+        ObjectNode summary = p.putObject("summary").put("type", "object").putObject("properties");
+        for (String n : List.of("findings", "evaluated", "passed")) {
+            summary.putObject(n).put("type", "integer");
+        }
+        summary.putObject("score").put("type", "number");
+        ObjectNode page = p.putObject("page").put("type", "object").putObject("properties");
+        for (String n : List.of("offset", "limit", "total")) {
+            page.putObject(n).put("type", "integer");
+        }
+        p.putObject("source").put("type", "string");
+        p.putObject("policies").put("type", "integer");
+        p.putObject("cost").put("type", "object");
+        p.putObject("notes").put("type", "array");
+        p.putObject("evaluationNotes").put("type", "array");
+        return r;
+    }
+
+    private static ObjectNode strings(List<String> values) {
+        ObjectNode s = JsonNodeFactory.instance.objectNode().put("type", "string");
+        values.forEach(s.putArray("enum")::add);
+        return s;
     }
 
     /** A JSON schema tree as the MicroProfile model; a keyword it does not know is a bug here, not a silent drop. */
@@ -66,7 +134,11 @@ public class PolicyOpenApi implements OASFilter {
             JsonNode v = e.getValue();
             switch (e.getKey()) {
                 case "$ref" -> s.ref(v.asText());
-                case "type" -> s.addType(Schema.SchemaType.valueOf(v.asText().toUpperCase(java.util.Locale.ROOT)));
+                case "type" -> {
+                    for (JsonNode t : v.isArray() ? v : List.of(v)) {
+                        s.addType(Schema.SchemaType.valueOf(t.asText().toUpperCase(java.util.Locale.ROOT)));
+                    }
+                }
                 case "description" -> s.description(v.asText());
                 case "properties" -> {
                     Map<String, Schema> props = new LinkedHashMap<>();
@@ -74,6 +146,7 @@ public class PolicyOpenApi implements OASFilter {
                     s.properties(props);
                 }
                 case "items" -> s.items(toSchema(v));
+                case "propertyNames" -> s.propertyNames(toSchema(v));
                 case "additionalProperties" -> {
                     if (v.isBoolean()) {
                         s.additionalPropertiesBoolean(v.booleanValue());
@@ -95,8 +168,10 @@ public class PolicyOpenApi implements OASFilter {
                 case "pattern" -> s.pattern(v.asText());
                 case "format" -> s.format(v.asText());
                 case "minimum" -> s.minimum(new BigDecimal(v.asText()));
+                case "allOf" -> s.allOf(list(v));
                 case "maximum" -> s.maximum(new BigDecimal(v.asText()));
                 case "minItems" -> s.minItems(v.asInt());
+                case "maxItems" -> s.maxItems(v.asInt());
                 case "minProperties" -> s.minProperties(v.asInt());
                 case "maxLength" -> s.maxLength(v.asInt());
                 case "readOnly" -> s.readOnly(v.asBoolean());

@@ -9,13 +9,13 @@ import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.CurrentCaller;
 import io.meshwarden.catalog.PolicyCatalog;
 import io.meshwarden.http.MediaTypes;
-import io.meshwarden.http.Problem;
 import io.meshwarden.policies.PolicyTypes;
 import io.meshwarden.policy.Documents;
 import io.meshwarden.policy.LabelSelector;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Mode;
 import io.meshwarden.policy.PolicyCodec;
+import io.meshwarden.policy.PolicySchema;
 import io.meshwarden.policy.PolicyType;
 import io.meshwarden.store.StoreException;
 import jakarta.ws.rs.Consumes;
@@ -70,20 +70,24 @@ public class PolicyResource {
             + "optionally filtered")
     @APIResponse(responseCode = "200", description = "The policies", content = @Content(schema = @Schema(
             ref = PolicyOpenApi.LIST)))
-    @APIResponse(responseCode = "400", description = "A filter is malformed", content = @Content(
-            mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
     public ObjectNode list(
-            @Parameter(description = "Policy type, e.g. HaMinimum") @QueryParam("type") String type,
-            @Parameter(description = "audit or enforce") @QueryParam("mode") String mode,
-            @Parameter(description = "store or gitops") @QueryParam("source") String source,
+            @Parameter(description = "Policy type, e.g. HaMinimum", schema = @Schema(ref = PolicyOpenApi.TYPE_NAME))
+            @QueryParam("type") String type,
+            @Parameter(description = "audit or enforce", schema = @Schema(ref = PolicyOpenApi.MODE))
+            @QueryParam("mode") String mode,
+            @Parameter(description = "store or gitops", schema = @Schema(ref = PolicyOpenApi.SOURCE))
+            @QueryParam("source") String source,
             @Parameter(description = "Kubernetes label selector, e.g. team=platform,env in (prod,staging)")
-            @QueryParam("labelSelector") String labelSelector) {
-        PolicyType t = type == null || type.isBlank() ? null : PolicyTypes.CODEC.type(type).orElseThrow(() ->
+            @QueryParam("labelSelector") String labelSelector, @Context UriInfo uriInfo) {
+        // RESTEasy hands an empty value (?source=) over as null; it is refused like any value outside the enum.
+        String typeName = sent(uriInfo, "type", type);
+        PolicyType t = typeName == null ? null : PolicyTypes.CODEC.type(typeName).orElseThrow(() ->
                 ApiException.badRequest("query/type", "must be one of " + PolicyTypes.ALL.stream()
-                        .map(PolicyType::name).collect(java.util.stream.Collectors.joining(", ")) + ", got '" + type
+                        .map(PolicyType::name).collect(java.util.stream.Collectors.joining(", ")) + ", got '" + typeName
                         + "'"));
-        Mode m = parseEnum("mode", mode, Mode.class, true);
-        PolicyCatalog.Source s = parseEnum("source", source, PolicyCatalog.Source.class, false);
+        Mode m = parseEnum("mode", sent(uriInfo, "mode", mode), Mode.class, true);
+        PolicyCatalog.Source s = parseEnum("source", sent(uriInfo, "source", source), PolicyCatalog.Source.class,
+                false);
         LabelSelector selector;
         try {
             selector = LabelSelector.parse(labelSelector);
@@ -108,18 +112,11 @@ public class PolicyResource {
     @Consumes({MediaType.APPLICATION_JSON, MediaTypes.YAML, MediaTypes.YAML_X, MediaTypes.YAML_TEXT})
     @Operation(summary = "Create a policy")
     @RequestBody(required = true, content = {
-        @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = PolicyOpenApi.POLICY)),
-        @Content(mediaType = MediaTypes.YAML, schema = @Schema(ref = PolicyOpenApi.POLICY))})
+        @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = PolicyOpenApi.NEW_POLICY)),
+        @Content(mediaType = MediaTypes.YAML, schema = @Schema(ref = PolicyOpenApi.NEW_POLICY))})
     @APIResponse(responseCode = "201", description = "Created; ETag and Location are set", content = @Content(
             schema = @Schema(ref = PolicyOpenApi.POLICY)))
-    @APIResponse(responseCode = "400", description = "Malformed JSON/YAML", content = @Content(
-            mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "409", description = "A policy of that name exists (in the store or in GitOps)",
-            content = @Content(mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "413", description = "Body too large")
-    @APIResponse(responseCode = "415", description = "Content-Type is not JSON or YAML")
-    @APIResponse(responseCode = "422", description = "Invalid policy; violations lists every field", content =
-            @Content(mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
+    @APIResponse(responseCode = "409", description = "A policy of that name exists (in the store or in GitOps)")
     public Response create(@Context HttpHeaders headers, byte[] body, @Context UriInfo uriInfo) {
         MeshPolicy policy = parse(headers, body);
         if (policy.metadata().resourceVersion() != null) {
@@ -139,10 +136,6 @@ public class PolicyResource {
     @RequestBody(required = true, content = @Content(schema = @Schema(ref = PolicyOpenApi.POLICY)))
     @APIResponse(responseCode = "200", description = "Valid", content = @Content(schema = @Schema(
             ref = PolicyOpenApi.VALIDATION)))
-    @APIResponse(responseCode = "400", description = "Malformed JSON/YAML", content = @Content(
-            mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "422", description = "Invalid; violations lists every field", content = @Content(
-            mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
     public ObjectNode validate(@Context HttpHeaders headers, byte[] body) {
         MeshPolicy policy = parse(headers, body);
         ObjectNode out = JsonNodeFactory.instance.objectNode();
@@ -156,9 +149,9 @@ public class PolicyResource {
     @Operation(summary = "Read a policy")
     @APIResponse(responseCode = "200", description = "The policy; ETag is its resourceVersion", content = @Content(
             schema = @Schema(ref = PolicyOpenApi.POLICY)))
-    @APIResponse(responseCode = "404", description = "No such policy", content = @Content(
-            mediaType = MediaTypes.PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public Response get(@PathParam("name") String name) {
+    @APIResponse(responseCode = "404", description = "No such policy")
+    public Response get(
+            @Schema(pattern = PolicySchema.DNS_SUBDOMAIN, maxLength = 253) @PathParam("name") String name) {
         PolicyCatalog.Entry e = catalog.get(name).orElseThrow(() -> new StoreException.NotFound(name));
         return Response.ok(render(e)).tag(etag(e.policy())).build();
     }
@@ -172,12 +165,12 @@ public class PolicyResource {
     @Parameter(name = "If-Match", in = ParameterIn.HEADER, description = "ETag from a previous read, or *")
     @APIResponse(responseCode = "200", description = "Updated", content = @Content(schema = @Schema(
             ref = PolicyOpenApi.POLICY)))
-    @APIResponse(responseCode = "400", description = "Malformed JSON/YAML or If-Match")
     @APIResponse(responseCode = "404", description = "No such policy")
     @APIResponse(responseCode = "409", description = "Stale resourceVersion, or the policy is managed by GitOps")
-    @APIResponse(responseCode = "412", description = "If-Match does not match the current ETag")
     @APIResponse(responseCode = "422", description = "Invalid policy, or body name differs from the path")
-    public Response update(@PathParam("name") String name, @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
+    public Response update(
+            @Schema(pattern = PolicySchema.DNS_SUBDOMAIN, maxLength = 253) @PathParam("name") String name,
+            @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch,
             @Context HttpHeaders headers, byte[] body) {
         MeshPolicy policy = parse(headers, body);
         if (!name.equals(policy.name())) {
@@ -204,8 +197,9 @@ public class PolicyResource {
     @APIResponse(responseCode = "204", description = "Deleted")
     @APIResponse(responseCode = "404", description = "No such policy")
     @APIResponse(responseCode = "409", description = "The policy is managed by GitOps")
-    @APIResponse(responseCode = "412", description = "If-Match does not match the current ETag")
-    public Response delete(@PathParam("name") String name, @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch) {
+    public Response delete(
+            @Schema(pattern = PolicySchema.DNS_SUBDOMAIN, maxLength = 253) @PathParam("name") String name,
+            @HeaderParam(HttpHeaders.IF_MATCH) String ifMatch) {
         String expected = ifMatch(name, ifMatch);
         String before = expected != null ? expected : currentVersion(name);
         catalog.delete(name, expected, true);
@@ -347,8 +341,12 @@ public class PolicyResource {
         return tags;
     }
 
+    private static String sent(UriInfo uriInfo, String name, String value) {
+        return value == null && uriInfo.getQueryParameters().containsKey(name) ? "" : value;
+    }
+
     private static <E extends Enum<E>> E parseEnum(String param, String value, Class<E> type, boolean lowerWire) {
-        if (value == null || value.isBlank()) {
+        if (value == null) {
             return null;
         }
         for (E e : type.getEnumConstants()) {

@@ -59,7 +59,11 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
                 LOG.error("request failed", e);
             }
             String title = w.getResponse().getStatusInfo().getReasonPhrase();
-            return problem(status, slug(title), title, status >= 500 ? "internal error" : w.getMessage(), null);
+            Response answer = problem(status, slug(title), title, status >= 500 ? "internal error" : w.getMessage(),
+                    null);
+            String allow = status == 405 && uriInfo != null ? UriTags.allow(uriInfo.getRequestUri().getPath()) : null;
+            // RESTEasy's 405 carries no Allow header, which RFC 9110 requires of it.
+            return allow == null ? answer : Response.fromResponse(answer).header("Allow", allow).build();
         }
         if (e instanceof java.io.IOException && readingTheBody(e)) {
             // The client's fault (too large, or gone): Vert.x has usually answered already; never an ERROR or a 500.

@@ -18,6 +18,8 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -39,7 +41,8 @@ public class ReportResource {
     @Path("/reports/latest")
     @Operation(summary = "Latest report", description = "Findings, summary (with the compliance score), sidecar "
             + "cost summary and notes of the latest audit")
-    @APIResponse(responseCode = "200", description = "The report")
+    @APIResponse(responseCode = "200", description = "The report", content = @Content(schema = @Schema(
+            ref = PolicyOpenApi.REPORT)))
     @APIResponse(responseCode = "404", description = "No audit has completed yet")
     public ObjectNode latest(
             @org.eclipse.microprofile.openapi.annotations.parameters.Parameter(description = "First finding")
@@ -78,9 +81,11 @@ public class ReportResource {
     @GET
     @Path("/reports/latest/policies/{name}")
     @Operation(summary = "Latest findings of one policy")
-    @APIResponse(responseCode = "200", description = "The policy's findings")
+    @APIResponse(responseCode = "200", description = "The policy's findings", content = @Content(schema = @Schema(
+            ref = PolicyOpenApi.POLICY_FINDINGS)))
     @APIResponse(responseCode = "404", description = "No such policy, or no audit has completed yet")
-    public ObjectNode latestForPolicy(@PathParam("name") String name) {
+    public ObjectNode latestForPolicy(@org.eclipse.microprofile.openapi.annotations.media.Schema(
+            pattern = io.meshwarden.policy.PolicySchema.DNS_SUBDOMAIN, maxLength = 253) @PathParam("name") String name) {
         if (catalog.get(name).isEmpty()) {
             throw new StoreException.NotFound(name);
         }
@@ -99,7 +104,7 @@ public class ReportResource {
     @Operation(summary = "Run an audit now", description = "Reads the live cluster, evaluates every policy and "
             + "publishes the report; answers with its summary (the findings are at /api/v1/reports/latest)")
     @APIResponse(responseCode = "200", description = "The new report's summary, cost and notes; Location names the "
-            + "report")
+            + "report", content = @Content(schema = @Schema(ref = PolicyOpenApi.REPORT)))
     @APIResponse(responseCode = "409", description = "An audit is already running")
     @APIResponse(responseCode = "503", description = "No cluster is configured")
     public jakarta.ws.rs.core.Response auditNow() {

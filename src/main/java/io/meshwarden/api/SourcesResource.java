@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -22,7 +23,10 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Produces({MediaType.APPLICATION_JSON, MediaTypes.YAML})
 public class SourcesResource {
 
-    /** The report; GitOps file errors keep their file, line and field violations. */
+    /**
+     * The report; GitOps file errors keep their file, line and field violations. Fields that do not apply are sent
+     * as null (nullable in the OpenAPI document), not left out.
+     */
     public record SourcesReport(StoreStatus store, GitOpsStatus gitops, List<NameConflict> conflicts) {
     }
 
@@ -31,12 +35,14 @@ public class SourcesResource {
      * @param error why the store is not ready, when it is not and the reason is known
      * @param errors stored policies that are not served (a file, or a MeshPolicy resource by name)
      */
-    public record StoreStatus(String type, String location, String directory, boolean ready, String error,
+    public record StoreStatus(String type, String location, @Schema(nullable = true) String directory,
+            boolean ready, @Schema(nullable = true) String error,
             int policies, List<PolicyStore.LoadError> errors) {
     }
 
-    public record GitOpsStatus(boolean enabled, String directory, boolean ready, Instant lastScan, String error,
-            int policies, List<GitOpsSource.FileStatus> files) {
+    public record GitOpsStatus(boolean enabled, @Schema(nullable = true) String directory, boolean ready,
+            @Schema(nullable = true) Instant lastScan, @Schema(nullable = true) String error, int policies,
+            List<GitOpsSource.FileStatus> files) {
     }
 
     /** A name defined more than once; the winner is the policy in effect. */

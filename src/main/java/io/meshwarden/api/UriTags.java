@@ -7,9 +7,15 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.HttpMethod;
 import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -27,26 +33,65 @@ public class UriTags {
     static final List<Class<?>> RESOURCES = List.of(PolicyResource.class, ReportResource.class, RunResource.class,
             SourcesResource.class, HelmResource.class);
 
-    private static final Set<String> TEMPLATES = templates(RESOURCES);
+    /** Each route template of {@link #RESOURCES} with the HTTP methods it serves, read from their annotations. */
+    private static final Map<String, Set<String>> ROUTES = routes(RESOURCES);
+    private static final Set<String> TEMPLATES = ROUTES.keySet();
 
     static Set<String> templates(List<Class<?>> resources) {
-        Set<String> out = new TreeSet<>();
+        return routes(resources).keySet();
+    }
+
+    static Map<String, Set<String>> routes(List<Class<?>> resources) {
+        Map<String, Set<String>> out = new TreeMap<>();
         for (Class<?> c : resources) {
             String base = c.getAnnotation(Path.class).value();
-            out.add(base);
             for (Method m : c.getDeclaredMethods()) {
-                Path p = m.getAnnotation(Path.class);
-                if (p != null) {
-                    out.add(join(base, p.value()));
+                String verb = Arrays.stream(m.getAnnotations())
+                        .map(a -> a.annotationType().getAnnotation(HttpMethod.class)).filter(Objects::nonNull)
+                        .map(HttpMethod::value).findFirst().orElse(null);
+                if (verb == null) {
+                    continue;
                 }
+                Path p = m.getAnnotation(Path.class);
+                out.computeIfAbsent(p == null ? base : join(base, p.value()), k -> new TreeSet<>()).add(verb);
             }
         }
-        return Set.copyOf(out);
+        Map<String, Set<String>> frozen = new TreeMap<>();
+        out.forEach((k, v) -> frozen.put(k, Set.copyOf(v)));
+        return Collections.unmodifiableMap(frozen);
+    }
+
+    /**
+     * The Allow header of a 405 for this request path (RFC 9110 section 15.5.6: it must be sent), or null when
+     * the path is none of the API's routes. HEAD comes with GET and OPTIONS with every route, as RESTEasy serves
+     * them; a literal segment beats a template one, as in JAX-RS matching.
+     */
+    static String allow(String path) {
+        String best = null;
+        for (String template : TEMPLATES) {
+            if (path.matches(template.replaceAll("\\{[^/}]+}", "[^/]+"))
+                    && (best == null || literals(template) > literals(best))) {
+                best = template;
+            }
+        }
+        if (best == null) {
+            return null;
+        }
+        Set<String> methods = new TreeSet<>(ROUTES.get(best));
+        if (methods.contains("GET")) {
+            methods.add("HEAD");
+        }
+        methods.add("OPTIONS");
+        return String.join(", ", methods);
     }
 
     private static String join(String base, String sub) {
         String b = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         return b + (sub.startsWith("/") ? sub : "/" + sub);
+    }
+
+    private static long literals(String template) {
+        return Arrays.stream(template.split("/")).filter(s -> !s.startsWith("{")).count();
     }
 
     /** The tag value to record for a request's uri tag. */

@@ -15,6 +15,11 @@ public record LabelSelector(Map<String, String> matchLabels, List<Requirement> m
     public enum Operator {
         In, NotIn, Exists, DoesNotExist;
 
+        /** In and NotIn take a non-empty list of values; Exists and DoesNotExist none. */
+        public boolean needsValues() {
+            return this == In || this == NotIn;
+        }
+
         /** The operator as written in manifests; unknown names get a message that lists the valid ones. */
         public static Operator parse(String op) {
             for (Operator o : values()) {

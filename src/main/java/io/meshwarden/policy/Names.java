@@ -10,6 +10,16 @@ public final class Names {
     private static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)");
     private static final Pattern LABEL_VALUE = Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
 
+    /**
+     * The label syntax above as anchored JSON-schema patterns for the OpenAPI document; the lengths are bounded in
+     * the pattern (a name or value of at most 63 characters) since a map key has no maxLength of its own.
+     * They are a subset (a prefix of at most three DNS labels): {@code NamesTest} checks that what they admit the checks
+     * accept.
+     */
+    public static final String LABEL_KEY_PATTERN = "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}"
+            + "[a-z0-9])?){0,2}/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$";
+    public static final String LABEL_VALUE_PATTERN = "^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$";
+
     private Names() {
     }
 

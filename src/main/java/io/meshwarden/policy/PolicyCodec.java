@@ -254,7 +254,7 @@ public final class PolicyCodec {
         if (op == null || key == null) {
             return null;
         }
-        boolean needsValues = op == LabelSelector.Operator.In || op == LabelSelector.Operator.NotIn;
+        boolean needsValues = op.needsValues();
         if (needsValues && (values == null || values.isEmpty())) {
             r.fail(p + "/values", "must be a non-empty list for operator " + op);
             return null;

@@ -247,7 +247,7 @@ public final class PolicySchema {
         ObjectNode status = pp.putObject("status").put("type", "object").put("readOnly", true);
         status.put("description", "Where the policy comes from; ignored on input");
         status.put("additionalProperties", true);
-        out.put("MeshPolicy", policy);
+        out.put("MeshPolicy", closed(policy));
 
         ObjectNode spec = F.objectNode().put("description", "The policy's spec; parameters depend on type");
         ArrayNode oneOf = spec.putArray("oneOf");
@@ -262,28 +262,143 @@ public final class PolicySchema {
             ObjectNode vp = (ObjectNode) v.get("properties");
             ((ObjectNode) vp.get("type")).putArray("enum").add(t.name());
             vp.set("parameters", ref(t.name() + "Parameters"));
-            v.put("additionalProperties", false);
-            out.put(variant, v);
+            ObjectNode matchLabels = (ObjectNode) v.at("/properties/target/properties/selector/properties/matchLabels");
+            labelMap(matchLabels);
+            ((ObjectNode) v.at("/properties/target/properties/selector/properties/matchExpressions"))
+                    .set("items", requirement());
             ObjectNode params = t.parameters().schema(true);
-            params.put("additionalProperties", false);
+            if (params.path("required").size() > 0) {
+                // The codec reads absent parameters as {}, which lacks the required ones.
+                ((ArrayNode) v.get("required")).add("parameters");
+            }
+            out.put(variant, closed(v));
             out.put(t.name() + "Parameters", closed(params));
         }
         out.put("MeshPolicySpec", spec);
+        out.values().forEach(PolicySchema::openApiForm);
         return out;
     }
 
-    /** Nested objects of the parameters reject unknown fields, as the codec does. */
+    /**
+     * What the codec accepts beyond the CRD's schema, stated in the OpenAPI form only: an optional field sent as
+     * null is read as absent (as Kubernetes does), and a quantity is bounded in digits, exponent and size
+     * ({@link Numbers}): an integer up to {@value Numbers#MAX_DIGITS} digits, a string of the grammar with at most
+     * that many digits and no suffix, or of at most 3 + 3 digits with a suffix or exponent up to peta (a strict
+     * subset: every value it admits is accepted, within 2^63-1).
+     */
+    private static void openApiForm(JsonNode schema) {
+        if (!(schema instanceof ObjectNode o)) {
+            return;
+        }
+        if (o.has("x-kubernetes-int-or-string")) {
+            o.remove("pattern");
+            ArrayNode any = o.putArray("anyOf");
+            any.addObject().put("type", "integer").put("minimum", 0).put("maximum", Long.parseLong("9".repeat(
+                    Numbers.MAX_DIGITS)));
+            any.addObject().put("type", "string").put("pattern", BOUNDED_QUANTITY);
+            return;
+        }
+        JsonNode props = o.get("properties");
+        if (props != null) {
+            java.util.Set<String> required = new java.util.HashSet<>();
+            o.path("required").forEach(r -> required.add(r.asText()));
+            props.fields().forEachRemaining(e -> {
+                openApiForm(e.getValue());
+                if (!required.contains(e.getKey()) && e.getValue() instanceof ObjectNode p) {
+                    orNull(p);
+                }
+            });
+        }
+        openApiForm(o.get("items"));
+        if (o.get("additionalProperties") instanceof ObjectNode values) {
+            openApiForm(values);
+        }
+    }
+
+    private static final String SMALL = "([0-9]{1,3}(\\.[0-9]{0,3})?|\\.[0-9]{1,3})";
+    static final String BOUNDED_QUANTITY = "^(" + java.util.stream.IntStream.rangeClosed(0, Numbers.MAX_DIGITS)
+            .mapToObj(w -> w == 0 ? "\\.[0-9]{1," + Numbers.MAX_DIGITS + "}"
+                    : "[0-9]{" + w + "}(\\.[0-9]{0," + (Numbers.MAX_DIGITS - w) + "})?")
+            .collect(java.util.stream.Collectors.joining("|")) + "|" + SMALL + "([KMGTP]i|[numkMGTP])|" + SMALL
+            + "[eE](\\+|-)?(0?[0-9]|1[0-5]))$";
+
+    /** A schema that also admits null. */
+    private static void orNull(ObjectNode p) {
+        JsonNode type = p.get("type");
+        if (type != null && type.isTextual() && !p.has("anyOf") && !p.has("oneOf")) {
+            p.putArray("type").add(type.asText()).add("null");
+            if (p.get("enum") instanceof ArrayNode values) {
+                values.addNull();
+            }
+        } else if (p.get("anyOf") instanceof ArrayNode any) {
+            any.addObject().put("type", "null");
+        } else if (p.has("$ref")) {
+            ObjectNode ref = F.objectNode().put("$ref", p.get("$ref").asText());
+            p.remove("$ref");
+            ArrayNode any = p.putArray("anyOf");
+            any.add(ref);
+            any.addObject().put("type", "null");
+        }
+    }
+
+    /**
+     * Every object with declared properties rejects unknown fields, as the codec does (in the schema itself, its
+     * properties and array items, at any depth); maps (additionalProperties of a type) stay open. Only the OpenAPI
+     * form: a CRD's structural schema may not combine properties with additionalProperties.
+     */
     private static ObjectNode closed(ObjectNode schema) {
+        if (schema.has("properties") && !schema.has("additionalProperties")) {
+            schema.put("additionalProperties", false);
+        }
         JsonNode props = schema.get("properties");
         if (props != null) {
             props.forEach(p -> {
-                if (p.isObject() && "object".equals(p.path("type").asText()) && p.has("properties")) {
-                    ((ObjectNode) p).put("additionalProperties", false);
+                if (p.isObject()) {
                     closed((ObjectNode) p);
                 }
             });
         }
+        if (schema.get("items") instanceof ObjectNode items) {
+            closed(items);
+        }
         return schema;
+    }
+
+    /** A matchExpressions entry: values non-empty for In and NotIn, empty or absent for Exists and DoesNotExist. */
+    private static ObjectNode requirement() {
+        ObjectNode r = F.objectNode().put("type", "object");
+        ArrayNode oneOf = r.putArray("oneOf");
+        for (boolean needsValues : new boolean[] {true, false}) {
+            ObjectNode v = oneOf.addObject().put("type", "object");
+            ArrayNode required = v.putArray("required").add("key").add("operator");
+            ObjectNode p = v.putObject("properties");
+            p.putObject("key").put("type", "string").put("pattern", Names.LABEL_KEY_PATTERN);
+            ArrayNode ops = p.putObject("operator").put("type", "string").putArray("enum");
+            for (LabelSelector.Operator o : LabelSelector.Operator.values()) {
+                if (o.needsValues() == needsValues) {
+                    ops.add(o.name());
+                }
+            }
+            ObjectNode values = p.putObject("values");
+            values.putObject("items").put("type", "string");
+            if (needsValues) {
+                required.add("values");
+                values.put("type", "array").put("minItems", 1);
+            } else {
+                values.putArray("type").add("array").add("null");
+                values.put("maxItems", 0);
+            }
+            v.put("additionalProperties", false);
+        }
+        return r;
+    }
+
+    /** A map of Kubernetes labels: keys and values with the syntax {@link Names} checks. */
+    private static ObjectNode labelMap(ObjectNode map) {
+        map.putObject("propertyNames").put("type", "string").put("pattern", Names.LABEL_KEY_PATTERN);
+        ObjectNode values = map.putObject("additionalProperties").put("type", "string");
+        values.put("pattern", Names.LABEL_VALUE_PATTERN);
+        return map;
     }
 
     private static ObjectNode metadata() {
@@ -291,8 +406,10 @@ public final class PolicySchema {
         m.putArray("required").add("name");
         ObjectNode p = m.putObject("properties");
         p.set("name", string(DNS_SUBDOMAIN, 253).put("description", "DNS-1123 subdomain"));
-        p.putObject("labels").put("type", "object").putObject("additionalProperties").put("type", "string");
-        p.putObject("annotations").put("type", "object").putObject("additionalProperties").put("type", "string");
+        labelMap(p.putObject("labels").put("type", "object"));
+        ObjectNode annotations = p.putObject("annotations").put("type", "object");
+        annotations.putObject("propertyNames").put("type", "string").put("pattern", Names.LABEL_KEY_PATTERN);
+        annotations.putObject("additionalProperties").put("type", "string");
         p.putObject("resourceVersion").put("type", "string").put("pattern", "^[0-9]{1,19}$")
                 .put("description", "Optimistic-concurrency token; send it back on update (or use If-Match)");
         p.putObject("generation").put("type", "integer").put("format", "int64").put("readOnly", true)
