@@ -425,7 +425,12 @@ class HostileInputIT {
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")), "reads process CPU from /proc");
         Path store = Files.createDirectories(work.resolve("store"));
         BenchAuth auth = BenchAuth.create("tokens", work);
-        PackagedApp app = new PackagedApp(artifact, store, work.resolve("app.log"), k8sJvmOptions(), auth);
+        // The heap bound is read from the JVM's own GC log (the native executable has no such log: CPU, answers and
+        // restarts are still checked there).
+        Path gcLog = work.resolve("gc.log");
+        List<String> options = new ArrayList<>(k8sJvmOptions());
+        options.add("-Xlog:gc:file=" + gcLog);
+        PackagedApp app = new PackagedApp(artifact, store, work.resolve("app.log"), options, auth);
         app.start("hostile");
         long pid = app.pid();
         try {
@@ -505,6 +510,17 @@ class HostileInputIT {
                 assertEquals(204, d.statusCode(), location + ": " + d.body());
             }
             System.out.printf("HostileInputIT: %d valid inputs were stored and deleted again%n", created.size());
+            if (!artifact.nativeExecutable()) {
+                Heap heap = Heap.of(Files.readAllLines(gcLog));
+                System.out.printf("HostileInputIT: heap under -Xmx64m: at most %d MiB in use before a collection, at "
+                        + "most %d MiB live after one, %d collections (%s)%n", heap.peakBefore(), heap.peakAfter(),
+                        heap.collections(), gcLog);
+                assertTrue(heap.collections() > 0, "the GC log shows collections: " + gcLog);
+                // Live data after a young collection is what requests keep; a request that held its input (or its
+                // answer) past its end would show here, whatever -Xmx allows.
+                assertTrue(heap.peakAfter() <= MAX_LIVE_MIB, "live heap after a collection reached "
+                        + heap.peakAfter() + " MiB (bound " + MAX_LIVE_MIB + ")");
+            }
             assertEquals(before, list(http, base, auth.token()), "the stored policies changed");
             try (Stream<Path> files = Files.list(store)) {
                 for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).toList()) {
@@ -513,6 +529,27 @@ class HostileInputIT {
             }
         } finally {
             app.killNine();
+        }
+    }
+
+    static final int MAX_LIVE_MIB = 40;
+
+    /** From {@code -Xlog:gc} lines such as {@code GC(3) Pause Young (Allocation Failure) 20M->5M(61M) 1.2ms}. */
+    record Heap(int peakBefore, int peakAfter, int collections) {
+        static Heap of(List<String> lines) {
+            Pattern p = Pattern.compile(" (\\d+)M->(\\d+)M\\(\\d+M\\)");
+            int before = 0;
+            int after = 0;
+            int n = 0;
+            for (String line : lines) {
+                Matcher m = p.matcher(line);
+                if (line.contains("Pause") && m.find()) {
+                    before = Math.max(before, Integer.parseInt(m.group(1)));
+                    after = Math.max(after, Integer.parseInt(m.group(2)));
+                    n++;
+                }
+            }
+            return new Heap(before, after, n);
         }
     }
 
