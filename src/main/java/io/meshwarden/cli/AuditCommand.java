@@ -28,12 +28,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code audit --snapshot DIR --policies DIR [--output text|json|yaml|sarif|junit] [--fail-on LEVELS]}: evaluates
@@ -45,15 +41,12 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:nothing at a level that fails", "3:findings (or notes) at a level that fails",
                 "2:bad usage or input"})
-public final class AuditCommand implements Callable<Integer> {
+public final class AuditCommand extends CliCommand {
     public static final int OK = 0;
     public static final int USAGE = 2;
     public static final int FINDINGS = 3;
 
     static final List<String> OUTPUTS = List.of("text", "json", "yaml", "sarif", "junit");
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--snapshot", required = true, paramLabel = "DIR",
             description = "the manifest folder (or one file) to audit, as `kubectl get -o yaml` or Helm would write it")
@@ -75,12 +68,8 @@ public final class AuditCommand implements Callable<Integer> {
             description = "where the rule pages (docs/rules/<id>.md) are linked from in SARIF")
     String docsUrl;
 
-    private final PrintStream out;
-    private final PrintStream err;
-
     AuditCommand(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     /** The completion script's candidates for --output. */
@@ -153,10 +142,6 @@ public final class AuditCommand implements Callable<Integer> {
                     result.notes()));
         }
         return failOn.fails(result) ? FINDINGS : OK;
-    }
-
-    private ParameterException usage(String message) {
-        return new ParameterException(spec.commandLine(), message);
     }
 
     /**

@@ -9,13 +9,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code fix --snapshot DIR --policies DIR --out DIR [--include-audit | --enforce-only] [--force]}: the offline
@@ -44,15 +40,12 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:the output was written (fixes or not)", "2:bad usage or input, nothing written",
                 "1:writing the output failed part way"})
-public final class FixCommand implements Callable<Integer> {
+public final class FixCommand extends CliCommand {
     public static final int OK = 0;
     public static final int WRITE_FAILED = 1;
     public static final int USAGE = 2;
 
     public static final String GENERATED_DIR = "meshwarden-generated";
-
-    @Spec
-    CommandSpec spec;
 
     @Option(names = "--snapshot", required = true, paramLabel = "DIR", description = "the manifest folder to fix")
     Path snapshot;
@@ -74,12 +67,8 @@ public final class FixCommand implements Callable<Integer> {
             + "is deleted)")
     boolean force;
 
-    private final PrintStream out;
-    private final PrintStream err;
-
     FixCommand(PrintStream out, PrintStream err) {
-        this.out = out;
-        this.err = err;
+        super(out, err);
     }
 
     private record Options(Path snapshot, Path policies, Path out, boolean enforceOnly, boolean force) {
@@ -121,10 +110,6 @@ public final class FixCommand implements Callable<Integer> {
         }
         summary(out, o, result, changedFiles);
         return OK;
-    }
-
-    private ParameterException usage(String message) {
-        return new ParameterException(spec.commandLine(), message);
     }
 
     /** Why --out cannot be written, or null. */

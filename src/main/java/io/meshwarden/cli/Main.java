@@ -32,7 +32,7 @@ import picocli.CommandLine.Unmatched;
  */
 @QuarkusMain
 @RegisterForReflection(targets = {Main.Top.class, Main.Serve.class, Main.VersionCommand.class, Main.Version.class,
-        AuditCommand.class, FixCommand.class, CommandLine.HelpCommand.class, AutoComplete.GenerateCompletion.class},
+        CliCommand.class, AuditCommand.class, FixCommand.class, CommandLine.HelpCommand.class, AutoComplete.GenerateCompletion.class},
         classNames = "picocli.CommandLine$AutoHelpMixin", fields = true, methods = true)
 public class Main {
     static final int USAGE = CommandLine.ExitCode.USAGE;
