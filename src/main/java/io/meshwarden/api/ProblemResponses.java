@@ -19,14 +19,12 @@ import org.eclipse.microprofile.openapi.models.responses.APIResponses;
  * The error answers of every API operation, declared here once instead of on each method: what an operation takes
  * decides what it can be refused with (a body: 400, 413, 415, 422; a query or header parameter: 400; a path
  * parameter: 404; If-Match: 412; any request: 414 and 431), and every 4xx/5xx answer, also those a method declares
- * for itself, is a problem document ({@link Problem}), which is what {@link ProblemMapper} and the HTTP layer send,
- * except 414 and 431, which the HTTP codec answers with no body. A method's own
+ * for itself, is a problem document ({@link Problem}), which is what {@link ProblemMapper} and the HTTP layer send
+ * (414 and 431 from {@code http/RequestHeadLimits}; only past the HTTP codec's backstop are they empty). A method's own
  * description of a status wins over the generic one here.
  */
 @OpenApiFilter(OpenApiFilter.RunStage.BUILD)
 public class ProblemResponses implements OASFilter {
-    private static final java.util.Set<String> CODEC = java.util.Set.of("414", "431");
-
     @Override
     public void filterOpenAPI(OpenAPI openAPI) {
         if (openAPI.getPaths() == null || openAPI.getPaths().getPathItems() == null) {
@@ -62,12 +60,14 @@ public class ProblemResponses implements OASFilter {
         if (params.stream().anyMatch(p -> p.getIn() == Parameter.In.HEADER && "If-Match".equals(p.getName()))) {
             add(r, "412", "If-Match names no current version (a weak or unknown tag never matches)");
         }
-        // Refused by the HTTP codec before any route, with an empty body (Vert.x writes these itself).
-        add(r, "414", "The request line exceeds quarkus.http.limits.max-initial-line-length (no body)");
-        add(r, "431", "The headers exceed quarkus.http.limits.max-header-size (no body)");
+        // Refused before any route reads the request (http/RequestHeadLimits).
+        add(r, "414", "The request line exceeds meshwarden.http.max-request-line (past the HTTP codec's "
+                + "quarkus.http.limits.max-initial-line-length the codec answers, with an empty body)");
+        add(r, "431", "The headers exceed meshwarden.http.max-header-size (past the HTTP codec's "
+                + "quarkus.http.limits.max-header-size the codec answers, with an empty body)");
         if (r.getAPIResponses() != null) {
             r.getAPIResponses().forEach((code, response) -> {
-                if ((code.startsWith("4") || code.startsWith("5")) && !CODEC.contains(code)) {
+                if (code.startsWith("4") || code.startsWith("5")) {
                     problemBody(response);
                 }
             });

@@ -241,4 +241,27 @@ class HostileInputApiTest {
         assertFalse(metrics.lines().anyMatch(l -> l.startsWith("http_server_requests_seconds_count")
                 && l.contains("uri=\"/api/v1/policies/validate\"") && l.contains("status=\"500\"")), metrics);
     }
+
+    /**
+     * Finding 7, below the REST layer: an over-long request line or header block was answered by the HTTP codec with
+     * an empty 414 or 431. Up to the codec's backstop they are problem documents now; past it, the codec's own.
+     */
+    @Test
+    void longRequestLinesAndHeadersAreProblemDocuments() {
+        given().queryParam("q", "x".repeat(6_000)).get("/api/v1/policies").then().statusCode(414)
+                .contentType(PROBLEM).body("status", equalTo(414))
+                .body("detail", containsString("meshwarden.http.max-request-line"))
+                .body("instance", equalTo("/api/v1/policies"));
+        given().header("X-Filler", "y".repeat(30_000)).get("/api/v1/policies").then().statusCode(431)
+                .contentType(PROBLEM).body("detail", containsString("meshwarden.http.max-header-size"));
+        // Unauthenticated too: the head is judged before anything else reads the request.
+        given().header("Authorization", "Bearer " + "z".repeat(25_000)).get("/api/v1/policies").then()
+                .statusCode(431).contentType(PROBLEM);
+        // Past the backstop the codec answers by itself, before any handler: the status is still right.
+        Response beyond = given().queryParam("q", "x".repeat(20_000)).get("/api/v1/policies");
+        assertEquals(414, beyond.statusCode());
+        // Within both limits nothing changes.
+        given().queryParam("limit", "1").header("X-Filler", "y".repeat(10_000)).get("/api/v1/policies").then()
+                .statusCode(200);
+    }
 }
