@@ -56,6 +56,10 @@ public final class ApiRoutes {
                 return n == 1 && m.equals("POST") ? new Access("update", null, false, "audit.start") : null;
             case "runs":
                 return runs(m, s, dryRunValues);
+            case "onboarding":
+                // A dry run changes nothing: the right of the runs' dry runs, for the policy it names.
+                return n == 3 && m.equals("POST") && s.get(2).equals("dry-run")
+                        ? new Access("update", s.get(1), false, "onboarding.dry-run") : null;
             case "helm":
                 return n == 4 && m.equals("GET") && s.get(3).equals("overlay") ? read("get", null, "helm.overlay")
                         : null;

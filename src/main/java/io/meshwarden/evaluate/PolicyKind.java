@@ -1,9 +1,12 @@
 package io.meshwarden.evaluate;
 
 import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.ResourceRef;
+import io.meshwarden.model.Workload;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.PolicyType;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -29,5 +32,14 @@ public interface PolicyKind extends PolicyType {
     /** What the type says about the sidecars' cost, for the report; empty for most types. */
     default Optional<CostSummary> cost(List<MeshPolicy> policiesOfThisType, ClusterSnapshot snapshot) {
         return Optional.empty();
+    }
+
+    /**
+     * The change that sizes the sidecar of each given workload as this policy wants, for workloads about to be
+     * restarted anyway: the onboarding run folds it into the restart, so that the new sidecar starts sized. Only for
+     * workloads the policy covers and whose sidecar it would report; empty for types that size nothing.
+     */
+    default Map<ResourceRef, Remedy> presize(MeshPolicy policy, List<Workload> workloads, ClusterSnapshot snapshot) {
+        return Map.of();
     }
 }

@@ -37,6 +37,7 @@ class ApiRoutesTest {
         check(a("POST", "/api/v1/runs/run-1-1/revert"), "update", null, true, "run.revert");
         check(a("POST", "/api/v1/runs/run-1-1/release"), "update", null, true, "run.release");
         check(a("GET", "/api/v1/helm/istio-system/istiod/overlay"), "get", null, false, "helm.overlay");
+        check(a("POST", "/api/v1/onboarding/shop/dry-run"), "update", "shop", false, "onboarding.dry-run");
         check(a("GET", "api/v1/policies/"), "list", null, false, "policy.list");
     }
 
@@ -56,7 +57,8 @@ class ApiRoutesTest {
         for (String[] r : new String[][] {{"PATCH", "/api/v1/policies/ha"}, {"GET", "/api/v1/audits"},
             {"DELETE", "/api/v1/runs/x"}, {"GET", "/api/v2/policies"}, {"GET", "/api/v1//policies"},
             {"GET", "/api/v1/policies/a/b"}, {"POST", "/api/v1/sources"}, {"GET", "/api"}, {"GET", "/api/v1"},
-            {"OPTIONS", "/api/v1/policies"}, {"GET", "/elsewhere"}}) {
+            {"OPTIONS", "/api/v1/policies"}, {"GET", "/elsewhere"}, {"GET", "/api/v1/onboarding/shop/dry-run"},
+            {"POST", "/api/v1/onboarding/shop"}, {"POST", "/api/v1/onboarding/shop/run"}}) {
             assertEquals(strictest, a(r[0], r[1]), r[0] + " " + r[1]);
         }
     }
@@ -78,14 +80,15 @@ class ApiRoutesTest {
         Access create = a("POST", "/api/v1/policies");
         Access audit = a("POST", "/api/v1/audits");
         Access dryRun = ApiRoutes.access("POST", "/api/v1/runs", List.of("true"));
+        Access onboardingDryRun = a("POST", "/api/v1/onboarding/shop/dry-run");
         Access run = a("POST", "/api/v1/runs");
         Access revert = a("POST", "/api/v1/runs/r/revert");
         Access unknown = a("GET", "/api/v1/nope");
         assertTrue(Role.VIEWER.allows(read));
-        for (Access x : List.of(create, audit, dryRun, run, revert, unknown)) {
+        for (Access x : List.of(create, audit, dryRun, onboardingDryRun, run, revert, unknown)) {
             assertFalse(Role.VIEWER.allows(x), x.toString());
         }
-        for (Access x : List.of(read, create, audit, dryRun, a("DELETE", "/api/v1/policies/p"))) {
+        for (Access x : List.of(read, create, audit, dryRun, onboardingDryRun, a("DELETE", "/api/v1/policies/p"))) {
             assertTrue(Role.EDITOR.allows(x), x.toString());
         }
         for (Access x : List.of(run, revert, unknown)) {

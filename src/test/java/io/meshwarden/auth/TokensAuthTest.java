@@ -132,6 +132,16 @@ class TokensAuthTest {
     }
 
     @Test
+    void theOnboardingDryRunNeedsTheRightOfDryRunsOnThatPolicy() {
+        as(TokensProfile.VIEWER).post("/api/v1/onboarding/coverage/dry-run").then().statusCode(403)
+                .contentType(PROBLEM).body("detail", equalTo("user \"ann-viewer\" may not update "
+                        + "meshpolicies.meshwarden.io \"coverage\" (role viewer)"));
+        // Past authorization: there is no such policy.
+        as(TokensProfile.EDITOR).post("/api/v1/onboarding/coverage/dry-run").then().statusCode(404)
+                .contentType(PROBLEM);
+    }
+
+    @Test
     void anEditorChangesPoliciesAndDryRunsButDoesNotChangeTheCluster() {
         try (AuditCapture audit = new AuditCapture()) {
             Response created = as(TokensProfile.EDITOR).contentType("application/yaml").body(policy("edited",

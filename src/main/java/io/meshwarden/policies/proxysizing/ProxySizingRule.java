@@ -21,6 +21,7 @@ import io.meshwarden.policy.Numbers;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,16 +54,31 @@ public final class ProxySizingRule {
         return checks.outcome();
     }
 
+    /**
+     * The remedy of each given workload that the policy covers, gets a sidecar from, and would report: what
+     * {@link #evaluate} proposes for it, for a restart that carries the sizing along (the onboarding run).
+     */
+    static Map<ResourceRef, Remedy> presize(MeshPolicy policy, List<Workload> workloads, ClusterSnapshot snapshot) {
+        ProxySizingParameters p = (ProxySizingParameters) policy.spec().parameters();
+        Mesh mesh = new Mesh(snapshot);
+        Scope scope = new Scope(policy, snapshot);
+        Map<ResourceRef, Remedy> out = new LinkedHashMap<>();
+        for (Workload w : workloads) {
+            if (!w.kind().longRunning() || !mesh.injection(w).injected() || !scope.covers(w)) {
+                continue;
+            }
+            SidecarResources now = SidecarResources.of(w, mesh);
+            if (!deviations(now, p).isEmpty()) {
+                out.put(Refs.of(w), remedy(w, now, p, mesh));
+            }
+        }
+        return out;
+    }
+
     private static void check(Workload w, SidecarResources now, ProxySizingParameters p, Checks checks,
             Mesh mesh) {
-        List<String> deviations = new ArrayList<>();
+        List<String> deviations = deviations(now, p);
         BigDecimal tol = p.tolerancePercent();
-        compare("requests.cpu", now.cpu(), p.requests().cpu(), tol, deviations);
-        compare("requests.memory", now.memory(), p.requests().memory(), tol, deviations);
-        if (p.limits() != null) {
-            compare("limits.cpu", now.cpuLimit(), p.limits().cpu(), tol, deviations);
-            compare("limits.memory", now.memoryLimit(), p.limits().memory(), tol, deviations);
-        }
         if (deviations.isEmpty()) {
             checks.pass();
             return;
@@ -75,6 +91,18 @@ public final class ProxySizingRule {
                 w.ref() + ": sidecar resources from " + now.source() + " deviate from the policy: "
                         + String.join("; ", deviations),
                 remedy(w, now, p, mesh));
+    }
+
+    private static List<String> deviations(SidecarResources now, ProxySizingParameters p) {
+        List<String> deviations = new ArrayList<>();
+        BigDecimal tol = p.tolerancePercent();
+        compare("requests.cpu", now.cpu(), p.requests().cpu(), tol, deviations);
+        compare("requests.memory", now.memory(), p.requests().memory(), tol, deviations);
+        if (p.limits() != null) {
+            compare("limits.cpu", now.cpuLimit(), p.limits().cpu(), tol, deviations);
+            compare("limits.memory", now.memoryLimit(), p.limits().memory(), tol, deviations);
+        }
+        return deviations;
     }
 
     private static String describe(String cpu, String memory, String cpuLimit, String memoryLimit) {

@@ -3,9 +3,12 @@ package io.meshwarden.policies.proxysizing;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.meshwarden.evaluate.CostSummary;
 import io.meshwarden.evaluate.PolicyKind;
+import io.meshwarden.evaluate.Remedy;
 import io.meshwarden.evaluate.RuleId;
 import io.meshwarden.evaluate.RuleOutcome;
 import io.meshwarden.model.ClusterSnapshot;
+import io.meshwarden.model.ResourceRef;
+import io.meshwarden.model.Workload;
 import io.meshwarden.policy.Field;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.policy.Numbers;
@@ -13,6 +16,7 @@ import io.meshwarden.policy.Parameters;
 import io.meshwarden.policy.Shape;
 import java.math.BigDecimal;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** ProxySizing: sidecars sized on purpose, neither at the 100m default nor too small for the HPA's comfort. */
@@ -107,5 +111,10 @@ public final class ProxySizingType implements PolicyKind {
     @Override
     public Optional<CostSummary> cost(List<MeshPolicy> policiesOfThisType, ClusterSnapshot snapshot) {
         return Optional.of(ProxySizingRule.cost(policiesOfThisType, snapshot));
+    }
+
+    @Override
+    public Map<ResourceRef, Remedy> presize(MeshPolicy policy, List<Workload> workloads, ClusterSnapshot snapshot) {
+        return ProxySizingRule.presize(policy, workloads, snapshot);
     }
 }

@@ -177,8 +177,9 @@ public final class CoverageRule {
                 + "rollout restart " + w.kind().kindName().toLowerCase(Locale.ROOT) + "/" + w.name() + " -n "
                 + w.namespace() + " does (pod-template annotation " + Remedy.RESTARTED_AT + "; the controller "
                 + "replaces the pods by its update strategy, never deleting them): " + effect + ". Meshwarden "
-                + "reports this restart but does not make it: the staged onboarding run that restarts workloads "
-                + "in batches is not built yet.");
+                + "reports this restart but does not make it: POST /api/v1/onboarding/<policy>/dry-run lists the "
+                + "staged order with each restart's patch; the onboarding run that restarts workloads in batches is "
+                + "not built yet.");
     }
 
     /** Revisions some istiod is installed for, by its values or its mesh ConfigMap ({@code default} for none). */

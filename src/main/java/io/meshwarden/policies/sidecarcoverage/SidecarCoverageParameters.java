@@ -1,12 +1,13 @@
 package io.meshwarden.policies.sidecarcoverage;
 
+import io.meshwarden.evaluate.StagedRestarts;
 import io.meshwarden.policy.Parameters;
 import java.math.BigDecimal;
 
 /**
- * The report reads none of these yet. They are the settings of the staged onboarding run (issue 15: restart the
- * reported workloads in batches through the change budget, pre-sized, halting on trouble), declared and validated
- * now so that policies written today keep their meaning when that run exists.
+ * The settings of the staged onboarding run (issue 15: restart the reported workloads in batches through the change
+ * budget, pre-sized, halting on trouble). The report reads none of them; the onboarding dry run reads batchSize and
+ * presizeProxies (and shows pauseSeconds); the halt thresholds wait for the run itself, which is not built yet.
  *
  * @param batchSize      workloads the onboarding run restarts at once
  * @param pauseSeconds   wait after a batch has rolled out and passed its checks, before the next one
@@ -14,7 +15,7 @@ import java.math.BigDecimal;
  *                       restart, so that the new sidecar starts with the intended requests
  */
 public record SidecarCoverageParameters(int batchSize, int pauseSeconds, boolean presizeProxies, Halt halt)
-        implements Parameters {
+        implements Parameters, StagedRestarts {
 
     /**
      * When the onboarding run stops and waits for a human.

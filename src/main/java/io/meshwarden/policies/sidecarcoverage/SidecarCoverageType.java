@@ -16,13 +16,15 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * SidecarCoverage: the running pods of a workload carry what injection would give them now. Report only: its
- * parameters belong to the staged onboarding run, which is not built yet.
+ * SidecarCoverage: the running pods of a workload carry what injection would give them now. Its parameters belong to
+ * the staged onboarding run: its dry run (enforce.OnboardingPlanner) reads batchSize and presizeProxies; the run
+ * itself, which would read pauseSeconds and the halt thresholds, is not built yet.
  */
 public final class SidecarCoverageType implements PolicyKind {
     public static final SidecarCoverageType TYPE = new SidecarCoverageType();
 
     private static final String LATER = " (used by the staged onboarding run, not built yet; the report ignores it)";
+    private static final String DRY_RUN = " (the onboarding dry run uses it; the report ignores it)";
     /** The rollout settings' defaults, from the one place they are written. */
     private static final int BATCH = Integer.parseInt(MeshwardenConfig.Rollout.DEFAULT_MAX_CONCURRENT);
     private static final int SURGE = Integer.parseInt(MeshwardenConfig.Rollout.DEFAULT_HPA_SURGE_PERCENT);
@@ -43,12 +45,12 @@ public final class SidecarCoverageType implements PolicyKind {
                     "Halt when the new proxies use more than this factor of their CPU request, where the metrics "
                             + "API serves pod metrics" + LATER));
     private static final Shape PARAMETERS = Shape.of(
-            new Field.Int("batchSize", 1, 1000, BATCH, "Workloads restarted at once; default "
-                    + "meshwarden.rollout.max-concurrent's" + LATER),
+            new Field.Int("batchSize", 1, 1000, BATCH, "Workloads restarted at once: the onboarding order is "
+                    + "grouped in batches of this size; default meshwarden.rollout.max-concurrent's" + DRY_RUN),
             new Field.Int("pauseSeconds", 0, 86_400, 0, "Wait between batches, after a batch rolled out and passed "
                     + "its checks" + LATER),
             new Field.Bool("presizeProxies", true, "Apply the ProxySizing policy that covers a workload in the "
-                    + "same template change as its restart" + LATER),
+                    + "same template change as its restart" + DRY_RUN),
             new Field.Nested("halt", HALT, "When the onboarding run stops for a human" + LATER));
 
     private SidecarCoverageType() {
