@@ -97,6 +97,13 @@ class SelectorsE2E {
         // stringData is write-only: the server moves it into data, base64-encoded.
         assertEquals("eA==", client.secrets().inNamespace(ns).withName("release-deployed").get().getData()
                 .get("release"));
+        // These look like Helm releases but hold none: any later class that reads the whole cluster would (rightly)
+        // fail on a deployed release it cannot decode, and the namespace's deletion is asynchronous.
+        for (String status : List.of("superseded", "deployed", "failed")) {
+            client.secrets().inNamespace(ns).withName("release-" + status).withGracePeriod(0).delete();
+        }
+        ControlPlane.await("no Helm-looking Secret left in " + ns, () -> client.secrets().inNamespace(ns)
+                .withLabel("owner", "helm").withField("type", "helm.sh/release.v1").list().getItems().isEmpty());
     }
 
     static List<String> names(List<ConfigMap> items) {
