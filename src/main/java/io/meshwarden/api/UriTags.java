@@ -31,7 +31,7 @@ public class UriTags {
 
     /** Every REST resource of the service; {@code UriTagsTest} fails when one under /api is missing. */
     static final List<Class<?>> RESOURCES = List.of(PolicyResource.class, ReportResource.class, RunResource.class,
-            SourcesResource.class, HelmResource.class);
+            SourcesResource.class, HelmResource.class, OnboardingResource.class);
 
     /** Each route template of {@link #RESOURCES} with the HTTP methods it serves, read from their annotations. */
     private static final Map<String, Set<String>> ROUTES = routes(RESOURCES);
