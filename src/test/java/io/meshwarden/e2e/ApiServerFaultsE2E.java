@@ -59,7 +59,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * each object must carry one {@code MeshwardenApplied} Event, the {@code meshwarden.io/applied-by} annotation and a
  * managedFields entry of {@code meshwarden}. A run the API server stopped is {@code incomplete} with the halt
  * {@code API_UNAVAILABLE} (docs/enforcement.md, "Behaviour under API-server faults"), and the next run plans and
- * applies exactly the changes that had not landed.
+ * applies exactly the changes that had not landed; the interrupted run's plan, sent again, writes nothing.
  */
 class ApiServerFaultsE2E {
     static final String AGENT = "meshwarden-faults-e2e";
@@ -175,6 +175,14 @@ class ApiServerFaultsE2E {
         assertFalse(second.halted(), () -> second.halt().describe());
         assertEquals("applied", EnforcementService.outcome(false, next, second));
         assertEquals(missing.size(), second.applied().size(), () -> second.outcomes().toString());
+        // The interrupted run's whole plan sent again, as a retry of it from a stale plan would: the applier
+        // judges each change against the live object and sends nothing for what already holds.
+        RolloutResult replay;
+        try (KubernetesClient meshwarden = cp.client(AGENT)) {
+            replay = new RolloutRunner(meshwarden, CONFIG, ApiRetry.DEFAULT).run(plan, false);
+        }
+        assertEquals("nothing-to-do", EnforcementService.outcome(false, plan, replay),
+                () -> replay.outcomes().toString());
 
         Evidence evidence = assertEachChangeAppliedOnce(plan, List.of(first, second));
         figures("api-server kill -9 after write " + k + " (restart after the run gave up)", fault, first, second,
