@@ -213,6 +213,44 @@ class ApiServerFaultsE2E {
                 evidence);
     }
 
+    /**
+     * The API server gone when a pod-restarting change is about to start (as when it dies while the runner waits
+     * for the previous rollout): the runner reads the workload's pods and HPA first, and that read finding no
+     * server must stop the run like a write's would, incomplete with the rest deferred, not fail each remaining
+     * change in turn.
+     */
+    @Test
+    void goneWhenAPodRestartingChangeStarts() throws Exception {
+        List<MeshPolicy> sizing = List.of(policies.get(1));
+        Plan plan = plan(sizing);
+        assertEquals(DEPLOYMENTS, plan.changes().size(), plan::toString);
+        cp.kill("kube-apiserver");
+        Fault fault = new Fault(0, Instant.now());
+        RolloutResult first;
+        try (KubernetesClient meshwarden = cp.client(AGENT)) {
+            first = new RolloutRunner(meshwarden, CONFIG, ApiRetry.DEFAULT).run(plan, false);
+        }
+        cp.start("kube-apiserver");
+
+        List<RolloutOutcome.Status> statuses = first.outcomes().stream().map(RolloutOutcome::status).toList();
+        assertTrue(first.halted(), () -> "the run went on without an API server: " + first.outcomes());
+        assertEquals(RolloutHaltReason.API_UNAVAILABLE, first.halt().reason(), first.halt()::describe);
+        assertEquals("incomplete", EnforcementService.outcome(false, plan, first), statuses::toString);
+        assertEquals(List.of(RolloutOutcome.Status.DEFERRED, RolloutOutcome.Status.DEFERRED),
+                statuses.subList(1, statuses.size()), () -> first.outcomes().toString());
+
+        Plan next = plan(sizing);
+        assertEquals(DEPLOYMENTS, next.changes().size(), "nothing was written, so the next run plans it all");
+        RolloutResult second;
+        try (KubernetesClient meshwarden = cp.client(AGENT)) {
+            second = new RolloutRunner(meshwarden, CONFIG, ApiRetry.DEFAULT).run(next, false);
+        }
+        assertEquals("applied", EnforcementService.outcome(false, next, second), () -> second.outcomes().toString());
+        Evidence evidence = assertEachChangeAppliedOnce(plan, List.of(first, second));
+        figures("api-server gone when a pod-restarting change starts (restart after the run gave up)", fault, first,
+                second, evidence);
+    }
+
     // ------------------------------------------------------------------------------------------------ the fault
 
     /** @param writesSeen Meshwarden's answered writes in the audit log when the kill was sent */
@@ -324,6 +362,10 @@ class ApiServerFaultsE2E {
     // ------------------------------------------------------------------------------------------------ helpers
 
     Plan plan() {
+        return plan(policies);
+    }
+
+    Plan plan(List<MeshPolicy> policies) {
         ClusterSnapshot snapshot = new LiveSnapshotReader(client, 500, istioNs).read();
         return Planner.plan(policies, PolicyTypes.EVALUATOR.evaluate(policies, snapshot), snapshot);
     }
