@@ -10,7 +10,8 @@
 #   controlplane.sh env      print shell exports (KUBECONFIG, the binaries' directory)
 #   controlplane.sh status   what runs, on which ports
 #   controlplane.sh kill COMPONENT    SIGKILL one component (its process group), for fault tests
-#   controlplane.sh start COMPONENT   start etcd or kube-apiserver again on its ports and flags, wait until ready
+#   controlplane.sh start COMPONENT   start etcd, kube-apiserver or kwok again on its ports and flags (the API
+#                                     server: and wait until ready)
 #
 # MESHWARDEN_CP_AUDIT=1 at `up` turns on the API server's audit log: every write request (create, update, patch,
 # delete) at level Metadata, once per request (stage ResponseComplete), in $MESHWARDEN_CP_STATE/logs/audit.log.
@@ -283,6 +284,7 @@ read_ports() {
     ETCD_PORT=$(sed -n 's/^etcd=//p' "$STATE/ports")
     PEER_PORT=$(sed -n 's/^etcd-peer=//p' "$STATE/ports")
     APISERVER_PORT=$(sed -n 's/^kube-apiserver=//p' "$STATE/ports")
+    KWOK_PORT=$(sed -n 's/^kwok=//p' "$STATE/ports")
 }
 
 # Writes only: a fault test counts the writes each client sent, per object; reads would swamp the log.
@@ -302,6 +304,14 @@ start_etcd() {
     read_ports
     start etcd "$STATE/bin/etcd" --data-dir "$STATE/etcd" --listen-client-url "http://127.0.0.1:$ETCD_PORT" \
         --listen-peer-url "http://127.0.0.1:$PEER_PORT"
+}
+
+start_kwok() {
+    read_ports
+    start kwok "$STATE/bin/kwok" \
+        --kubeconfig "$STATE/kubeconfig" --config "$STATE/kwok.yaml" \
+        --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+        --server-address "127.0.0.1:$KWOK_PORT" --node-lease-duration-seconds 40 --cidr 10.0.0.0/16
 }
 
 start_apiserver() {
@@ -374,11 +384,7 @@ EOF
         --concurrent-gc-syncs 5 --profiling=false
     start kube-scheduler "$bin/kube-scheduler" \
         --kubeconfig "$STATE/kubeconfig" --leader-elect=false --secure-port 0 --profiling=false
-    start kwok "$bin/kwok" \
-        --kubeconfig "$STATE/kubeconfig" --config "$STATE/kwok.yaml" \
-        --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-        --server-address "127.0.0.1:$kwok_port" --node-lease-duration-seconds 40 --cidr 10.0.0.0/16
-
+    start_kwok
     api -f -X POST -H 'Content-Type: application/json' --data-binary "@$HERE/kwok/node.json" \
         "https://127.0.0.1:$APISERVER_PORT/api/v1/nodes" > /dev/null || die "creating node $NODE_NAME failed"
     wait_until kwok "node $NODE_NAME Ready and untainted" node_ready kube-apiserver kube-controller-manager
@@ -444,7 +450,9 @@ cmd_start() {
     case "$name" in
         etcd) start_etcd ;;
         kube-apiserver) start_apiserver ;;
-        *) die "start: only etcd and kube-apiserver can be started again, not '$name'" ;;
+        # kwok's watches can stall for a minute after an API server restart; a real kubelet reconnects at once.
+        kwok) start_kwok ;;
+        *) die "start: only etcd, kube-apiserver and kwok can be started again, not '$name'" ;;
     esac
     log "$name started again in $(( ($(date +%s%N) - start_time) / 1000000 ))ms"
 }

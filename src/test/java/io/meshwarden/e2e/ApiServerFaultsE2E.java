@@ -141,7 +141,7 @@ class ApiServerFaultsE2E {
             fault = seen[0];
         }
         // Down until the run gave up: the restart comes after it, as an operator's would.
-        cp.start("kube-apiserver");
+        cp.restartApiServer();
 
         assertTrue(first.halted(), () -> "the run went on without an API server: " + first.outcomes());
         assertEquals(RolloutHaltReason.API_UNAVAILABLE, first.halt().reason(), first.halt()::describe);
@@ -230,7 +230,7 @@ class ApiServerFaultsE2E {
         try (KubernetesClient meshwarden = cp.client(AGENT)) {
             first = new RolloutRunner(meshwarden, CONFIG, ApiRetry.DEFAULT).run(plan, false);
         }
-        cp.start("kube-apiserver");
+        cp.restartApiServer();
 
         List<RolloutOutcome.Status> statuses = first.outcomes().stream().map(RolloutOutcome::status).toList();
         assertTrue(first.halted(), () -> "the run went on without an API server: " + first.outcomes());
@@ -282,7 +282,7 @@ class ApiServerFaultsE2E {
             fault[0] = new Fault(seen, Instant.now());
             if (!restartAfter.isZero()) {
                 Thread.sleep(restartAfter.toMillis());
-                cp.start("kube-apiserver");
+                cp.restartApiServer();
             }
             return running.get(180, TimeUnit.SECONDS);
         } finally {

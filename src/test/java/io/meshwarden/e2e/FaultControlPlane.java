@@ -51,6 +51,17 @@ final class FaultControlPlane {
         script(120, "start", component);
     }
 
+    /**
+     * Starts the killed kube-apiserver again, then kwok, the fake kubelet: its watches can stall for a minute after
+     * the server comes back (its node then turns NotReady and rollouts stop), where a real kubelet reconnects at once.
+     * Without this, a rollout across the restart depends on kwok, not on Meshwarden.
+     */
+    void restartApiServer() {
+        start("kube-apiserver");
+        kill("kwok");
+        start("kwok");
+    }
+
     Path state() {
         return state;
     }
