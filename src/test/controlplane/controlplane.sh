@@ -9,6 +9,13 @@
 #   controlplane.sh down     stop every process `up` started, also after a partial or failed `up`
 #   controlplane.sh env      print shell exports (KUBECONFIG, the binaries' directory)
 #   controlplane.sh status   what runs, on which ports
+#   controlplane.sh kill COMPONENT    SIGKILL one component (its process group), for fault tests
+#   controlplane.sh start COMPONENT   start etcd, kube-apiserver or kwok again on its ports and flags (the API
+#                                     server: and wait until ready)
+#
+# MESHWARDEN_CP_AUDIT=1 at `up` turns on the API server's audit log: every write request (create, update, patch,
+# delete) at level Metadata, once per request (stage ResponseComplete), in $MESHWARDEN_CP_STATE/logs/audit.log.
+# Off by default. A restart by `start kube-apiserver` keeps it (the policy file in the state directory decides).
 #
 # Binaries: ${XDG_CACHE_HOME:-$HOME/.cache}/meshwarden/controlplane/<key>/bin, the key naming every version and a
 # hash of the Go sources here, so that a second run skips the build. Runtime state (certificates, etcd data,
@@ -271,6 +278,66 @@ default_service_account() {
     api -f "https://127.0.0.1:$APISERVER_PORT/api/v1/namespaces/default/serviceaccounts/default"
 }
 
+# Reads the ports `up` chose, for a component started again by `start`.
+read_ports() {
+    [ -f "$STATE/ports" ] || die "no control plane in $STATE; run: $0 up"
+    ETCD_PORT=$(sed -n 's/^etcd=//p' "$STATE/ports")
+    PEER_PORT=$(sed -n 's/^etcd-peer=//p' "$STATE/ports")
+    APISERVER_PORT=$(sed -n 's/^kube-apiserver=//p' "$STATE/ports")
+    KWOK_PORT=$(sed -n 's/^kwok=//p' "$STATE/ports")
+}
+
+# Writes only: a fault test counts the writes each client sent, per object; reads would swamp the log.
+audit_policy() {
+    cat > "$STATE/audit-policy.yaml" <<EOF
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+EOF
+}
+
+start_etcd() {
+    read_ports
+    start etcd "$STATE/bin/etcd" --data-dir "$STATE/etcd" --listen-client-url "http://127.0.0.1:$ETCD_PORT" \
+        --listen-peer-url "http://127.0.0.1:$PEER_PORT"
+}
+
+start_kwok() {
+    read_ports
+    start kwok "$STATE/bin/kwok" \
+        --kubeconfig "$STATE/kubeconfig" --config "$STATE/kwok.yaml" \
+        --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+        --server-address "127.0.0.1:$KWOK_PORT" --node-lease-duration-seconds 40 --cidr 10.0.0.0/16
+}
+
+start_apiserver() {
+    local audit=()
+    read_ports
+    if [ -f "$STATE/audit-policy.yaml" ]; then
+        # Blocking mode: an entry is written before the answer is sent, so a kill -9 loses no answered write.
+        audit=(--audit-policy-file "$STATE/audit-policy.yaml" --audit-log-path "$STATE/logs/audit.log"
+            --audit-log-format json --audit-log-mode blocking --audit-log-maxsize 0)
+    fi
+    start kube-apiserver "$STATE/bin/kube-apiserver" \
+        --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+        --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
+        --cert-dir "$STATE/pki" \
+        --tls-cert-file "$STATE/pki/apiserver.crt" --tls-private-key-file "$STATE/pki/apiserver.key" \
+        --client-ca-file "$STATE/pki/ca.crt" \
+        --service-account-issuer https://kubernetes.default.svc.cluster.local \
+        --service-account-key-file "$STATE/pki/sa.pub" \
+        --service-account-signing-key-file "$STATE/pki/sa.key" \
+        --service-cluster-ip-range 10.96.0.0/16 \
+        --authorization-mode RBAC \
+        --profiling=false "${audit[@]}"
+    wait_until kube-apiserver "/readyz" \
+        'api -f "https://127.0.0.1:$APISERVER_PORT/readyz"' etcd
+}
+
 cmd_up() {
     local dir bin start_time etcd_port peer_port kwok_port
     start_time=$(date +%s)
@@ -303,22 +370,11 @@ kube-apiserver=$APISERVER_PORT
 kwok=$kwok_port
 EOF
 
-    start etcd "$bin/etcd" --data-dir "$STATE/etcd" --listen-client-url "http://127.0.0.1:$etcd_port" \
-        --listen-peer-url "http://127.0.0.1:$peer_port"
-    start kube-apiserver "$bin/kube-apiserver" \
-        --etcd-servers "http://127.0.0.1:$etcd_port" \
-        --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
-        --cert-dir "$STATE/pki" \
-        --tls-cert-file "$STATE/pki/apiserver.crt" --tls-private-key-file "$STATE/pki/apiserver.key" \
-        --client-ca-file "$STATE/pki/ca.crt" \
-        --service-account-issuer https://kubernetes.default.svc.cluster.local \
-        --service-account-key-file "$STATE/pki/sa.pub" \
-        --service-account-signing-key-file "$STATE/pki/sa.key" \
-        --service-cluster-ip-range 10.96.0.0/16 \
-        --authorization-mode RBAC \
-        --profiling=false
-    wait_until kube-apiserver "/readyz" \
-        'api -f "https://127.0.0.1:$APISERVER_PORT/readyz"' etcd
+    if [ "${MESHWARDEN_CP_AUDIT:-0}" = 1 ]; then
+        audit_policy
+    fi
+    start_etcd
+    start_apiserver
     log "kube-apiserver ready on 127.0.0.1:$APISERVER_PORT after $(( $(date +%s) - start_time ))s"
 
     start kube-controller-manager "$bin/kube-controller-manager" \
@@ -328,11 +384,7 @@ EOF
         --concurrent-gc-syncs 5 --profiling=false
     start kube-scheduler "$bin/kube-scheduler" \
         --kubeconfig "$STATE/kubeconfig" --leader-elect=false --secure-port 0 --profiling=false
-    start kwok "$bin/kwok" \
-        --kubeconfig "$STATE/kubeconfig" --config "$STATE/kwok.yaml" \
-        --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-        --server-address "127.0.0.1:$kwok_port" --node-lease-duration-seconds 40 --cidr 10.0.0.0/16
-
+    start_kwok
     api -f -X POST -H 'Content-Type: application/json' --data-binary "@$HERE/kwok/node.json" \
         "https://127.0.0.1:$APISERVER_PORT/api/v1/nodes" > /dev/null || die "creating node $NODE_NAME failed"
     wait_until kwok "node $NODE_NAME Ready and untainted" node_ready kube-apiserver kube-controller-manager
@@ -376,6 +428,35 @@ cmd_down() {
     log "stopped $stopped component(s)"
 }
 
+# ------------------------------------------------------------------------------------------------------ faults
+
+# kill -9, as a crash: no shutdown, no draining. The pid file stays, so that `down` and `status` still know it.
+cmd_kill() {
+    local name=${1:-} pid
+    [[ " ${COMPONENTS[*]} " == *" $name "* ]] || die "kill: unknown component '$name' (${COMPONENTS[*]})"
+    pid=$(cat "$STATE/pids/$name.pid" 2>/dev/null) || die "kill: $name has no pid file in $STATE"
+    ours "$pid" || die "kill: $name (pid $pid) is not running"
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
+    while ours "$pid"; do
+        sleep 0.05
+    done
+    log "killed $name (pid $pid)"
+}
+
+cmd_start() {
+    local name=${1:-} start_time
+    start_time=$(date +%s%N)
+    alive "$name" && die "start: $name is running"
+    case "$name" in
+        etcd) start_etcd ;;
+        kube-apiserver) start_apiserver ;;
+        # kwok's watches can stall for a minute after an API server restart; a real kubelet reconnects at once.
+        kwok) start_kwok ;;
+        *) die "start: only etcd, kube-apiserver and kwok can be started again, not '$name'" ;;
+    esac
+    log "$name started again in $(( ($(date +%s%N) - start_time) / 1000000 ))ms"
+}
+
 # ------------------------------------------------------------------------------------------------------ env, status
 
 cmd_env() {
@@ -406,5 +487,7 @@ case "${1:-}" in
     down) cmd_down ;;
     env) cmd_env ;;
     status) cmd_status ;;
-    *) echo "usage: $0 build|up|down|env|status" >&2; exit 2 ;;
+    kill) cmd_kill "${2:-}" ;;
+    start) cmd_start "${2:-}" ;;
+    *) echo "usage: $0 build|up|down|env|status|kill COMPONENT|start COMPONENT" >&2; exit 2 ;;
 esac

@@ -54,6 +54,10 @@ public final class RolloutRunner {
     private final Clock clock;
     private final RolloutSleeper sleeper;
     private final RolloutRateLimiter limiter;
+    /** Bounds the reads before a pod-restarting change, like the applier's reads. */
+    private final ApiRetry retry;
+    /** The client sending each request once, for the reads {@link #retry} repeats. */
+    private final KubernetesClient once;
     private BooleanSupplier mayWrite = () -> true;
 
     public RolloutRunner(KubernetesClient client, RolloutConfig config) {
@@ -63,7 +67,7 @@ public final class RolloutRunner {
     /** @param retry bounds the applier's retries of transient API failures */
     public RolloutRunner(KubernetesClient client, RolloutConfig config, ApiRetry retry) {
         this(client, new Applier(client, Clock.systemUTC(), retry), config, Clock.systemUTC(), RolloutSleeper.SYSTEM,
-                RolloutRateLimiter.perSecond(config.writesPerSecond(), Clock.systemUTC(), RolloutSleeper.SYSTEM));
+                RolloutRateLimiter.perSecond(config.writesPerSecond(), Clock.systemUTC(), RolloutSleeper.SYSTEM), retry);
     }
 
     /**
@@ -101,6 +105,14 @@ public final class RolloutRunner {
      */
     public RolloutRunner(KubernetesClient client, Applier applier, RolloutConfig config, Clock clock,
             RolloutSleeper sleeper, RolloutRateLimiter limiter) {
+        this(client, applier, config, clock, sleeper, limiter, ApiRetry.NONE);
+    }
+
+    /** @param retry bounds the reads of a workload's state before its change (the applier has its own) */
+    public RolloutRunner(KubernetesClient client, Applier applier, RolloutConfig config, Clock clock,
+            RolloutSleeper sleeper, RolloutRateLimiter limiter, ApiRetry retry) {
+        this.retry = Objects.requireNonNull(retry, "retry");
+        this.once = retry == ApiRetry.NONE ? client : ApiRetry.singleAttempt(client);
         this.client = Objects.requireNonNull(client, "client");
         this.applier = Objects.requireNonNull(applier, "applier");
         this.config = Objects.requireNonNull(config, "config");
@@ -307,7 +319,14 @@ public final class RolloutRunner {
         Baseline baseline = null;
         if (tracked) {
             try {
-                baseline = baseline(t);
+                baseline = retry.call(() -> baseline(t));
+            } catch (ApiRetry.Exhausted e) {
+                // No server to read from will take no write either: stop here, as the applier would, and leave the
+                // rest to the next run rather than fail each remaining change in turn.
+                String why = "could not read the workload's pods and HPA before the change: " + ApiRetry.describe(e);
+                throw new Stop(RolloutHaltReason.API_UNAVAILABLE, c, new Outcome(c, ApplyResult.Status.FAILED, null,
+                        null, null, null, 0, "not applied: " + why, null), "the API server kept failing: " + why
+                        + "; the changes not attempted are left to the next run");
             } catch (KubernetesClientException e) {
                 // Without the state before the change neither a crash loop nor a surge could be told apart.
                 out[i] = new RolloutOutcome(c, RolloutOutcome.Status.FAILED, null,
@@ -332,13 +351,14 @@ public final class RolloutRunner {
 
     private Baseline baseline(ResourceRef t) {
         Baseline b = new Baseline();
-        GenericKubernetesResource live = resource(t).get();
+        GenericKubernetesResource live = once.genericKubernetesResources(t.apiVersion(), t.kind())
+                .inNamespace(t.namespace()).withName(t.name()).get();
         if (live == null) {
             // The applier will report it gone; nothing to compare against.
             return b;
         }
         b.selector = selector(live);
-        for (Pod p : pods(t, b.selector)) {
+        for (Pod p : pods(once, t, b.selector)) {
             for (ContainerStatus s : containerStatuses(p)) {
                 String key = key(p, s);
                 b.restarts.put(key, restarts(s));
@@ -347,7 +367,7 @@ public final class RolloutRunner {
                 }
             }
         }
-        HorizontalPodAutoscaler hpa = hpa(t);
+        HorizontalPodAutoscaler hpa = hpa(once, t);
         if (hpa != null) {
             b.hpaName = hpa.getMetadata().getName();
             b.hpaBefore = desiredBefore(hpa);
@@ -420,7 +440,7 @@ public final class RolloutRunner {
         if (w.selector == null) {
             return null;
         }
-        for (Pod p : pods(w.change.target(), w.selector)) {
+        for (Pod p : pods(client, w.change.target(), w.selector)) {
             for (ContainerStatus s : containerStatuses(p)) {
                 String key = key(p, s);
                 if (w.crashing.contains(key)) {
@@ -525,14 +545,14 @@ public final class RolloutRunner {
         return client.getKubernetesSerialization().convertValue(s, LabelSelector.class);
     }
 
-    private List<Pod> pods(ResourceRef t, LabelSelector selector) {
+    private static List<Pod> pods(KubernetesClient client, ResourceRef t, LabelSelector selector) {
         if (selector == null) {
             return List.of();
         }
         return client.pods().inNamespace(t.namespace()).withLabelSelector(selector).list().getItems();
     }
 
-    private HorizontalPodAutoscaler hpa(ResourceRef t) {
+    private static HorizontalPodAutoscaler hpa(KubernetesClient client, ResourceRef t) {
         for (HorizontalPodAutoscaler h : client.autoscaling().v2().horizontalPodAutoscalers()
                 .inNamespace(t.namespace()).list().getItems()) {
             CrossVersionObjectReference ref = h.getSpec() == null ? null : h.getSpec().getScaleTargetRef();

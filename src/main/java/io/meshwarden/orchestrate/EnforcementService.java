@@ -7,6 +7,7 @@ import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.Caller;
 import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.cluster.RetryConfig;
+import io.meshwarden.enforce.Applier;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.enforce.EnforcementRun;
 import io.meshwarden.enforce.Hold;
@@ -20,7 +21,9 @@ import io.meshwarden.enforce.RolloutOutcome;
 import io.meshwarden.enforce.RolloutResult;
 import io.meshwarden.enforce.RolloutRunner;
 import io.meshwarden.enforce.Skipped;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.ResourceRef;
+import io.meshwarden.model.Workload;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,6 +35,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -123,8 +127,9 @@ public class EnforcementService {
         try {
             AuditJob.LiveEvaluation live = audits.evaluateLive();
             plan = ownersAllowed(planWithHolds(live, dryRun), config.helm().patchOwners());
+            List<String> unrecorded = dryRun ? List.of() : unrecorded(live.snapshot(), runs());
             if (dryRun || plan.changes().isEmpty()) {
-                return finish(id, trigger, startedBy, dryRun, started, plan, runner().run(plan, dryRun));
+                return finish(id, trigger, startedBy, dryRun, started, plan, runner().run(plan, dryRun), unrecorded);
             }
             EnforcementRun running = new EnforcementRun(id, trigger, startedBy.user(), false, started, null,
                     "running", plan, List.of(), null, List.of(), List.of(), null);
@@ -132,7 +137,7 @@ public class EnforcementService {
             Plan toApply = plan;
             worker.submit(() -> {
                 try (AuditLog.Scope audit = AuditLog.attribute(startedBy, id)) {
-                    finish(id, trigger, startedBy, false, started, toApply, runner().run(toApply, false));
+                    finish(id, trigger, startedBy, false, started, toApply, runner().run(toApply, false), unrecorded);
                 } catch (RuntimeException e) {
                     fail(id, trigger, startedBy, false, started, toApply, e);
                 } finally {
@@ -182,11 +187,13 @@ public class EnforcementService {
     }
 
     private EnforcementRun finish(String id, String trigger, Caller startedBy, boolean dryRun, Instant started,
-            Plan plan, RolloutResult result) {
+            Plan plan, RolloutResult result, List<String> unrecorded) {
         boolean failed = !result.withStatus(RolloutOutcome.Status.FAILED).isEmpty();
         String outcome = outcome(dryRun, plan, result);
+        List<String> notes = new ArrayList<>(notes(plan, result));
+        notes.addAll(unrecorded);
         EnforcementRun run = new EnforcementRun(id, trigger, startedBy.user(), dryRun, started, Instant.now(), outcome,
-                plan, result.outcomes(), result.halt(), notes(plan, result), List.of(), null);
+                plan, result.outcomes(), result.halt(), notes, List.of(), null);
         record(run);
         if (failed) {
             consecutiveFailures.incrementAndGet();
@@ -210,6 +217,36 @@ public class EnforcementService {
                 || o.status() == RolloutOutcome.Status.SKIPPED);
         return dryRun ? "planned" : plan.changes().isEmpty() || (wroteNothing && !result.halted()) ? "nothing-to-do"
                 : incomplete ? "incomplete" : result.halted() ? "halted" : failed ? "partial" : "applied";
+    }
+
+    /**
+     * Workloads that carry {@code meshwarden.io/applied-by} although no run this process keeps recorded applying
+     * them: runs live in memory, so a restart (a crash mid-run included) or the {@code runs-kept} bound drops their
+     * revert records. Said in the run's notes, since those changes can no longer be reverted through the API.
+     */
+    static List<String> unrecorded(ClusterSnapshot snapshot, List<EnforcementRun> known) {
+        Set<String> recorded = new HashSet<>();
+        for (EnforcementRun r : known) {
+            if (r.revert() == null) {
+                r.applyResult().applied().forEach(o -> recorded.add(Hold.key(o.change().target())));
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        for (Workload w : snapshot.workloads()) {
+            // Hold.key names kind, namespace and name, not the version.
+            if (w.annotations().containsKey(Applier.APPLIED_BY)
+                    && !recorded.contains(w.kind().kindName() + "/" + w.namespace() + "/" + w.name())) {
+                missing.add(w.ref());
+            }
+        }
+        if (missing.isEmpty()) {
+            return List.of();
+        }
+        int shown = Math.min(missing.size(), 10);
+        return List.of(missing.size() + " workload(s) carry " + Applier.APPLIED_BY + " but no run this process keeps"
+                + " recorded applying them (runs are kept in memory: a restart, e.g. after a crash mid-run, loses"
+                + " them): their changes have no revert record here; undo them by hand: "
+                + String.join(", ", missing.subList(0, shown)) + (shown < missing.size() ? ", ..." : ""));
     }
 
     private EnforcementRun fail(String id, String trigger, Caller startedBy, boolean dryRun, Instant started,

@@ -4,15 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.meshwarden.enforce.Applier;
 import io.meshwarden.enforce.ApplyResult;
+import io.meshwarden.enforce.EnforcementRun;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.enforce.Plan;
 import io.meshwarden.enforce.Planner;
 import io.meshwarden.enforce.RolloutOutcome;
 import io.meshwarden.enforce.RolloutResult;
 import io.meshwarden.enforce.Skipped;
+import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.ResourceRef;
+import io.meshwarden.model.Workload;
+import io.meshwarden.model.WorkloadKind;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class EnforcementPlanFiltersTest {
@@ -49,5 +56,33 @@ class EnforcementPlanFiltersTest {
         RolloutResult nothing = new RolloutResult(false, List.of(), null);
         assertTrue(EnforcementService.notes(new Plan(List.of(), List.of(overlay)), nothing).get(0)
                 .startsWith("values drift: "));
+    }
+
+    private static Workload cronJob(String name, boolean writtenByMeshwarden) {
+        return new Workload(WorkloadKind.CRON_JOB, "apps", name, Map.of(), writtenByMeshwarden
+                ? Map.of(Applier.APPLIED_BY, "jobs") : Map.of(), null, Map.of(), Map.of(), null, null, false, Map.of());
+    }
+
+    /** Runs live in memory: after a restart the workloads an earlier process wrote have no revert record. */
+    @Test
+    void workloadsMeshwardenWroteWithoutARunThatRecordsThemAreNoted() {
+        ClusterSnapshot snapshot = new ClusterSnapshot(null, List.of(cronJob("a", true), cronJob("b", true),
+                cronJob("c", false)), null, null, null, null, null, null);
+        assertEquals(List.of(), EnforcementService.unrecorded(ClusterSnapshot.empty(), List.of()));
+
+        List<String> afterRestart = EnforcementService.unrecorded(snapshot, List.of());
+        assertEquals(1, afterRestart.size(), afterRestart::toString);
+        assertTrue(afterRestart.get(0).startsWith("2 workload(s) carry " + Applier.APPLIED_BY), afterRestart::toString);
+        assertTrue(afterRestart.get(0).endsWith("CronJob apps/a, CronJob apps/b"), afterRestart::toString);
+
+        Change a = change(new ResourceRef("batch/v1", "CronJob", "apps", "a"));
+        ApplyResult.Outcome applied = new ApplyResult.Outcome(a, ApplyResult.Status.APPLIED, Change.PATCH, a.body(),
+                null, "7", 1, null, null);
+        EnforcementRun kept = new EnforcementRun("run-1", "manual", "me", false, Instant.EPOCH, Instant.EPOCH,
+                "applied", new Plan(List.of(a), List.of()), List.of(RolloutOutcome.of(applied)), null, List.of(),
+                List.of(), null);
+        List<String> oneKept = EnforcementService.unrecorded(snapshot, List.of(kept));
+        assertTrue(oneKept.get(0).startsWith("1 workload(s)") && oneKept.get(0).endsWith("CronJob apps/b"),
+                oneKept::toString);
     }
 }
