@@ -35,7 +35,7 @@ public class BodyLimit {
                     request.path());
             rc.response().setStatusCode(413).putHeader("Content-Type", Problem.MEDIA_TYPE)
                     .putHeader("Connection", "close").end(Documents.toJson(p))
-                    .onComplete(done -> request.connection().close());
+                    .onComplete(done -> LingeringClose.after(rc.vertx(), request));
             return;
         }
         rc.next();

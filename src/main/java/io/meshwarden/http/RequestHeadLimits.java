@@ -62,6 +62,6 @@ public class RequestHeadLimits {
         Problem p = Problem.of(status, slug, title, detail, instance);
         rc.response().setStatusCode(status).putHeader("Content-Type", Problem.MEDIA_TYPE)
                 .putHeader("Connection", "close").end(Documents.toJson(p))
-                .onComplete(done -> request.connection().close());
+                .onComplete(done -> LingeringClose.after(rc.vertx(), request));
     }
 }
