@@ -224,10 +224,19 @@ kwok_config() {
 
 # Each component leads its own process group, so that `down` stops it with whatever it may have spawned.
 start() {
-    local name=$1
+    local name=$1 pid i
     shift
     setsid "$@" > "$STATE/logs/$name.log" 2>&1 < /dev/null &
-    echo $! > "$STATE/pids/$name.pid"
+    pid=$!
+    echo "$pid" > "$STATE/pids/$name.pid"
+    # Until the forked shell has exec'd the component, its command line is this script's, which `ours` does not
+    # recognise: a check at once would take a slow exec (a loaded machine) for a dead component, as CI once did.
+    for i in $(seq 1 100); do
+        if ours "$pid" || ! kill -0 "$pid" 2> /dev/null; then
+            return 0
+        fi
+        sleep 0.05
+    done
 }
 
 alive() {
