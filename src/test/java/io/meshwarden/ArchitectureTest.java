@@ -27,7 +27,7 @@ class ArchitectureTest {
     private static final String[] SERVICE = {"io.meshwarden.api..", "io.meshwarden.auth..", "io.meshwarden.catalog..",
         "io.meshwarden.cli..", "io.meshwarden.cluster..", "io.meshwarden.enforce..", "io.meshwarden.gitops..",
         "io.meshwarden.http..", "io.meshwarden.observe..", "io.meshwarden.orchestrate..", "io.meshwarden.report..",
-        "io.meshwarden.store.."};
+        "io.meshwarden.store..", "io.meshwarden.ui.."};
 
     static JavaClasses classes;
 

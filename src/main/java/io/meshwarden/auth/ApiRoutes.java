@@ -23,6 +23,16 @@ public final class ApiRoutes {
     }
 
     /**
+     * Whether a path is the dashboard's (io.meshwarden.ui): everything but /api, the management paths under /q and
+     * the static files under /static. Its pages check their own session cookie instead of a bearer token, and ask
+     * {@link #access} with the API route each of their actions stands for.
+     */
+    public static boolean dashboard(String path) {
+        String p = normalize(path);
+        return !guarded(p) && !p.equals("/q") && !p.startsWith("/q/") && !p.startsWith("/static/");
+    }
+
+    /**
      * @param dryRunValues the values of the dryRun query parameter; a run counts as a dry run only when every value
      *                     is exactly "true", so that no spelling makes a run enforce while it was checked as a dry one
      */

@@ -12,7 +12,7 @@ import java.util.List;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
- * Every request to a REST resource (all of them live under /api) needs a bearer token that may do what the
+ * Every request to a REST resource of the API (under /api) needs a bearer token that may do what the
  * request asks: 401 without a valid token, 403 when it may not, 503 when the API server cannot tell. Health,
  * metrics and the OpenAPI document are not REST resources and never reach these filters.
  */
@@ -60,12 +60,18 @@ public class AuthFilter {
 
     /**
      * After routing, on the worker thread of the (blocking) resource method, since a TokenReview or
-     * SubjectAccessReview is a blocking call. Every matched request is checked, whatever its path.
+     * SubjectAccessReview is a blocking call. Every matched request is checked, whatever its path, but for the
+     * dashboard's pages, which io.meshwarden.ui.DashboardFilter checks.
      */
     @ServerRequestFilter(priority = Priorities.AUTHORIZATION)
     public Response authorize(ContainerRequestContext request) {
         if (auth.open()) {
             current.set(Caller.ANONYMOUS);
+            return null;
+        }
+        if (ApiRoutes.dashboard(request.getUriInfo().getPath())) {
+            // The dashboard's pages carry a session cookie, not a bearer token: io.meshwarden.ui.DashboardFilter
+            // checks it (with this class's authenticator) and each action's access.
             return null;
         }
         String token = bearer(request);

@@ -96,4 +96,34 @@ public class AuthSetup {
     Authenticator authenticator() {
         return authenticator;
     }
+
+    /**
+     * For the dashboard's login and each of its requests: the caller of a bearer token, checked as the API checks
+     * it; {@link Caller#ANONYMOUS} when authentication is off.
+     *
+     * @return null when the token is unknown, expired or revoked
+     * @throws ReviewUnavailable when the API server cannot tell now
+     */
+    public Caller authenticate(String token) {
+        return authenticator == null ? Caller.ANONYMOUS : authenticator.authenticate(token);
+    }
+
+    /**
+     * Whether the caller may do what the API request {@code method path} would do: the dashboard asks with the
+     * route of the API call its action stands for, so a page and the API grant the same verbs. A refused change
+     * is written to the audit log as the API's 403 is.
+     *
+     * @throws ReviewUnavailable when the API server cannot tell now
+     */
+    public boolean permits(Caller caller, String method, String path, List<String> dryRunValues, boolean logDenial) {
+        if (authenticator == null) {
+            return true;
+        }
+        Access access = ApiRoutes.access(method, path, dryRunValues);
+        boolean allowed = authenticator.authorize(caller, access);
+        if (!allowed && logDenial && !access.readOnly()) {
+            AuditLog.denied(caller, access, method, path);
+        }
+        return allowed;
+    }
 }

@@ -6,16 +6,28 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 
-/** The most recent audit report, and the Prometheus view of it. */
+/**
+ * The most recent audit report, the Prometheus view of it, and the summaries of the last {@value #HISTORY} audits
+ * (only counts: a 10k-workload report is megabytes, its point a few dozen bytes).
+ */
 @ApplicationScoped
 public class LatestReport {
+    public static final int HISTORY = 100;
+
+    /** One past audit, for the dashboard's score over time. */
+    public record Point(Instant generatedAt, double score, int findings, int evaluated) {
+    }
+
     private final MultiGauge findings;
+    private final ArrayDeque<Point> history = new ArrayDeque<>();
     private volatile Report latest;
 
     public LatestReport(MeterRegistry registry) {
@@ -33,8 +45,22 @@ public class LatestReport {
         return Optional.ofNullable(latest);
     }
 
+    /** Oldest first, the latest audit last; at most {@value #HISTORY}. */
+    public List<Point> history() {
+        synchronized (history) {
+            return List.copyOf(history);
+        }
+    }
+
     public void publish(Report report) {
         latest = report;
+        synchronized (history) {
+            if (history.size() == HISTORY) {
+                history.removeFirst();
+            }
+            history.addLast(new Point(report.generatedAt(), report.result().summary().score(),
+                    report.result().summary().findings(), report.result().summary().evaluated()));
+        }
         // Series are replaced as a whole so that a fixed problem drops to absent instead of keeping its old count.
         Map<List<String>, Integer> counts = new TreeMap<>((a, b) -> String.join("\u0000", a)
                 .compareTo(String.join("\u0000", b)));

@@ -16,6 +16,8 @@ class UriTagsTest {
     void everyResourceIsListedSoItsTemplatesAreKept() {
         Set<String> resources = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("io.meshwarden").stream().filter(c -> c.isAnnotatedWith(Path.class))
+                // The dashboard's pages (io.meshwarden.ui) are not under /api: their paths are tagged as they are.
+                .filter(c -> c.getAnnotationOfType(Path.class).value().startsWith("/api"))
                 .map(JavaClass::getName).collect(Collectors.toSet());
         assertEquals(resources, UriTags.RESOURCES.stream().map(Class::getName).collect(Collectors.toSet()));
     }

@@ -1,0 +1,132 @@
+package io.meshwarden.ui;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.meshwarden.api.TestDirs;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.restassured.http.Cookie;
+import io.restassured.response.Response;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** The dashboard's security: login, session cookie, CSRF, cross-site posts, roles, headers; the API unchanged. */
+@QuarkusTest
+@TestProfile(DashboardProfile.class)
+@WithTestResource(TestDirs.class)
+@WithKubernetesTestServer(crud = true)
+class DashboardTest {
+    private static final Pattern CSRF = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"");
+
+    /** Logs in through the form as a browser would: the login page's cookie and hidden field, then the post. */
+    static Cookie login(String token) {
+        Response page = given().redirects().follow(false).get("/login");
+        page.then().statusCode(200);
+        Response r = given().redirects().follow(false).cookie("mw_login", page.getCookie("mw_login"))
+                .formParam("csrf", csrf(page.asString())).formParam("token", token).post("/login");
+        r.then().statusCode(303);
+        Cookie session = r.getDetailedCookie("mw_session");
+        assertNotNull(session, "no session cookie");
+        return session;
+    }
+
+    static String csrf(String html) {
+        Matcher m = CSRF.matcher(html);
+        assertTrue(m.find(), "no CSRF field in the page");
+        return m.group(1);
+    }
+
+    @Test
+    void pagesNeedALoginAndTheLoginPageIsStrict() {
+        given().redirects().follow(false).get("/").then().statusCode(303).header("Location", containsString(
+                "/login"));
+        given().redirects().follow(false).get("/findings?severity=danger").then().statusCode(303);
+        Response login = given().get("/login");
+        login.then().statusCode(200).header("Content-Security-Policy", containsString("script-src 'self'"))
+                .header("Content-Security-Policy", containsString("frame-ancestors 'none'"))
+                .header("X-Frame-Options", "DENY").header("Cache-Control", "no-store");
+        assertFalse(login.asString().contains("style=\""), "inline style");
+        assertFalse(Pattern.compile("<script(?![^>]*\\bsrc=)").matcher(login.asString()).find(), "inline script");
+    }
+
+    @Test
+    void loginChecksTheTokenAndTheFormsOwnCsrfToken() {
+        Response page = given().get("/login");
+        String loginCookie = page.getCookie("mw_login");
+        given().cookie("mw_login", loginCookie).formParam("csrf", csrf(page.asString()))
+                .formParam("token", "not-a-token").post("/login").then().statusCode(401)
+                .body(containsString("not valid"));
+        given().cookie("mw_login", loginCookie).formParam("csrf", "forged").formParam("token",
+                DashboardProfile.ADMIN).post("/login").then().statusCode(403);
+        Cookie session = login(DashboardProfile.ADMIN);
+        assertTrue(session.isHttpOnly(), "HttpOnly");
+        assertTrue(session.isSecured(), "Secure");
+        assertEquals("Strict", session.getSameSite());
+        assertEquals("/", session.getPath());
+    }
+
+    @Test
+    void aViewerSeesNoButtonsAndIsRefusedEveryAction() {
+        Cookie viewer = login(DashboardProfile.VIEWER);
+        Response page = given().cookie(viewer).get("/");
+        page.then().statusCode(200).body(containsString("vera-viewer")).body(containsString("viewer"))
+                .body(not(containsString("id=\"run-audit\""))).body(containsString("/api/v1/audits"));
+        String token = csrf(page.asString());
+        given().cookie(viewer).formParam("csrf", token).redirects().follow(false).post("/audit").then()
+                .statusCode(403).body(containsString("may not"));
+    }
+
+    @Test
+    void actionsNeedTheSessionsCsrfTokenAndASameSiteOrigin() {
+        Cookie admin = login(DashboardProfile.ADMIN);
+        Response page = given().cookie(admin).get("/");
+        page.then().statusCode(200).body(containsString("id=\"run-audit\""));
+        String token = csrf(page.asString());
+        given().cookie(admin).redirects().follow(false).post("/audit").then().statusCode(403);
+        given().cookie(admin).formParam("csrf", "wrong").redirects().follow(false).post("/audit").then()
+                .statusCode(403);
+        // A form on another site posting with the victim's cookie (were the browser to send it): refused first.
+        given().cookie(admin).header("Origin", "https://evil.example").formParam("csrf", token).redirects()
+                .follow(false).post("/audit").then().statusCode(403).body(containsString("another site"));
+        given().cookie(admin).header("Sec-Fetch-Site", "cross-site").formParam("csrf", token).redirects()
+                .follow(false).post("/audit").then().statusCode(403);
+        given().cookie(admin).formParam("csrf", token).redirects().follow(false).post("/audit").then()
+                .statusCode(303);
+        given().cookie(admin).get("/").then().statusCode(200).body(containsString("id=\"score\""));
+        given().cookie(admin).get("/findings").then().statusCode(200).body(containsString("id=\"findings\""));
+    }
+
+    @Test
+    void theApiStillWantsABearerTokenAndLogoutEndsTheSession() {
+        Cookie admin = login(DashboardProfile.ADMIN);
+        given().cookie(admin).get("/api/v1/policies").then().statusCode(401);
+        given().header("Authorization", "Bearer " + DashboardProfile.ADMIN).get("/api/v1/policies").then()
+                .statusCode(200);
+        given().header("Authorization", "Bearer " + DashboardProfile.ADMIN).get("/").then().statusCode(200)
+                .body(containsString("Log in"));
+        String token = csrf(given().cookie(admin).get("/").asString());
+        given().cookie(admin).formParam("csrf", token).redirects().follow(false).post("/logout").then()
+                .statusCode(303).header("Location", containsString("/login"));
+        given().cookie(admin).redirects().follow(false).get("/").then().statusCode(303);
+    }
+
+    @Test
+    void healthMetricsAndTheOpenApiDocumentStayAsTheyWere() {
+        given().get("/q/health/ready").then().statusCode(200);
+        String doc = given().get("/q/openapi?format=json").asString();
+        assertFalse(doc.contains("\"/findings"), "dashboard pages in the OpenAPI document");
+        assertFalse(doc.contains("\"/login"), "dashboard pages in the OpenAPI document");
+        given().get("/static/dashboard.css").then().statusCode(200);
+        given().redirects().follow(false).get("/rules/ha-hpa-min-replicas").then().statusCode(303);
+    }
+}
