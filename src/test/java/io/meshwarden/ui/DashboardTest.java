@@ -13,7 +13,12 @@ import io.meshwarden.api.TestDirs;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.restassured.http.Cookie;
 import io.restassured.response.Response;
 import java.util.regex.Matcher;
@@ -26,6 +31,15 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(TestDirs.class)
 @WithKubernetesTestServer(crud = true)
 class DashboardTest {
+    static {
+        io.restassured.RestAssured.config = io.restassured.RestAssured.config().encoderConfig(
+                io.restassured.config.EncoderConfig.encoderConfig().encodeContentTypeAs("application/yaml",
+                        io.restassured.http.ContentType.TEXT).defaultContentCharset(
+                                java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @KubernetesTestServer
+    KubernetesServer server;
     private static final Pattern CSRF = Pattern.compile("name=\"csrf\" value=\"([^\"]+)\"");
 
     /** Logs in through the form as a browser would: the login page's cookie and hidden field, then the post. */
@@ -104,6 +118,67 @@ class DashboardTest {
                 .statusCode(303);
         given().cookie(admin).get("/").then().statusCode(200).body(containsString("id=\"score\""));
         given().cookie(admin).get("/findings").then().statusCode(200).body(containsString("id=\"findings\""));
+    }
+
+    @Test
+    void anAdminPlansEnforcesAndRevertsThroughConfirmationsAViewerCannot() throws InterruptedException {
+        KubernetesClient k = server.getClient();
+        k.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("ui-batch")
+                .addToLabels("istio-injection", "enabled").endMetadata().build()).create();
+        k.batch().v1().cronjobs().inNamespace("ui-batch").resource(new CronJobBuilder().withNewMetadata()
+                .withName("nightly").withNamespace("ui-batch").endMetadata().withNewSpec()
+                .withSchedule("0 2 * * *").withNewJobTemplate().withNewSpec().withNewTemplate().withNewMetadata()
+                .addToLabels("app", "nightly").endMetadata().withNewSpec().addNewContainer().withName("job")
+                .withImage("job").endContainer().withRestartPolicy("OnFailure").endSpec().endTemplate().endSpec()
+                .endJobTemplate().endSpec().build()).create();
+        given().header("Authorization", "Bearer " + DashboardProfile.ADMIN).contentType("application/yaml")
+                .body("""
+                        apiVersion: meshwarden.io/v1alpha1
+                        kind: MeshPolicy
+                        metadata: {name: ui-jobs}
+                        spec:
+                          type: InjectionExclusion
+                          mode: enforce
+                          target: {namespaces: {include: [ui-batch]}}
+                          parameters: {whenNativeSidecars: enforce}
+                        """).post("/api/v1/policies").then().statusCode(201);
+        Cookie admin = login(DashboardProfile.ADMIN);
+        Cookie viewer = login(DashboardProfile.VIEWER);
+        String viewerCsrf = csrf(given().cookie(viewer).get("/runs").asString());
+        given().cookie(viewer).get("/runs").then().statusCode(200).body(not(containsString("start-dry-run")));
+        given().cookie(viewer).formParam("csrf", viewerCsrf).formParam("mode", "dry-run").redirects().follow(false)
+                .post("/runs").then().statusCode(403);
+
+        String adminCsrf = csrf(given().cookie(admin).get("/runs/new?mode=dry-run").asString());
+        Response dry = given().cookie(admin).formParam("csrf", adminCsrf).formParam("mode", "dry-run").redirects()
+                .follow(false).post("/runs");
+        dry.then().statusCode(303);
+        given().cookie(admin).get(dry.getHeader("Location")).then().statusCode(200)
+                .body(containsString("CronJob ui-batch/nightly")).body(containsString("sidecar.istio.io/inject"))
+                .body(containsString("id=\"apply-plan\""));
+        given().cookie(admin).get("/runs/new?mode=enforce").then().statusCode(200)
+                .body(containsString("CronJob ui-batch/nightly")).body(containsString("id=\"confirm\""));
+        Response enforced = given().cookie(admin).formParam("csrf", adminCsrf).formParam("mode", "enforce")
+                .redirects().follow(false).post("/runs");
+        enforced.then().statusCode(303);
+        String id = enforced.getHeader("Location").replaceAll(".*/runs/", "");
+        for (int i = 0; i < 100 && "running".equals(given().header("Authorization", "Bearer "
+                + DashboardProfile.ADMIN).get("/api/v1/runs/" + id).path("outcome")); i++) {
+            Thread.sleep(100);
+        }
+        given().cookie(viewer).get("/runs/" + id).then().statusCode(200).body(containsString("applied"))
+                .body(not(containsString("id=\"revert\"")));
+        given().cookie(viewer).formParam("csrf", viewerCsrf).redirects().follow(false).post("/runs/" + id
+                + "/revert").then().statusCode(403);
+        given().cookie(admin).get("/runs/" + id).then().statusCode(200).body(containsString("id=\"revert\""));
+        given().cookie(admin).get("/runs/" + id + "/revert").then().statusCode(200)
+                .body(containsString("CronJob ui-batch/nightly")).body(containsString("id=\"confirm\""));
+        given().cookie(admin).formParam("csrf", adminCsrf).redirects().follow(false).post("/runs/" + id + "/revert")
+                .then().statusCode(303);
+        given().cookie(admin).get("/runs/" + id).then().statusCode(200).body(containsString("reverted"))
+                .body(not(containsString("id=\"revert\"")));
+        assertEquals(null, k.batch().v1().cronjobs().inNamespace("ui-batch").withName("nightly").get().getSpec()
+                .getJobTemplate().getSpec().getTemplate().getMetadata().getLabels().get("sidecar.istio.io/inject"));
     }
 
     @Test
