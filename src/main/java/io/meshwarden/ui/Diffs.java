@@ -1,5 +1,6 @@
 package io.meshwarden.ui;
 
+import io.quarkus.qute.TemplateData;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.policy.Documents;
@@ -15,6 +16,7 @@ import java.util.Map;
  */
 final class Diffs {
     /** @param sign "+", "-" or " "; @param css add, del or ctx */
+    @TemplateData
     public record Line(String sign, String text, String css) {
     }
 

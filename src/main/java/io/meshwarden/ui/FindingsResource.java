@@ -1,5 +1,6 @@
 package io.meshwarden.ui;
 
+import io.quarkus.qute.TemplateData;
 import io.meshwarden.enforce.HelmOverlays;
 import io.meshwarden.evaluate.Finding;
 import io.meshwarden.evaluate.Remedy;
@@ -43,6 +44,7 @@ public class FindingsResource {
     private static final int MAX_PARAM = 256;
 
     /** The filters; blank means any. q is matched case-insensitively in the message, resource, path and rule. */
+    @TemplateData
     public record Filter(String policy, String type, String rule, String severity, String namespace, String kind,
             String q) {
         boolean matches(Finding f) {
@@ -89,21 +91,28 @@ public class FindingsResource {
     }
 
     /** A select's choices, with the selected one marked. */
+    @TemplateData
     public record Option(String value, boolean selected) {
     }
+
+    @TemplateData
 
     public record Options(List<Option> policies, List<Option> types, List<Option> rules, List<Option> severities,
             List<Option> namespaces, List<Option> kinds) {
     }
 
     /** @param href the finding's page */
+    @TemplateData
     public record Row(String href, String severity, String policy, String rule, String ruleHref, String resource,
             String message, boolean restartsPods) {
     }
 
     /** @param prev null on the first page; @param next null on the last */
+    @TemplateData
     public record Page(int number, int pages, int from, int to, int total, String prev, String next) {
     }
+
+    @TemplateData
 
     public record Detail(String policy, String type, String rule, String ruleHref, String severity,
             String resource, String apiVersion, String path, String expected, String actual, String message,
@@ -114,6 +123,7 @@ public class FindingsResource {
      * @param body       the exact patch, new object or values overlay as YAML; null when there is none
      * @param helmCommand the helm upgrade command line for a values overlay; null otherwise
      */
+    @TemplateData
     public record RemedyView(String action, String target, boolean restartsPods, String note, String body,
             String helmCommand, String helmNote) {
     }

@@ -1,5 +1,6 @@
 package io.meshwarden.ui;
 
+import io.quarkus.qute.TemplateData;
 import io.meshwarden.Refusal;
 import io.meshwarden.catalog.PolicyCatalog;
 import io.meshwarden.enforce.EnforcementRun;
@@ -40,8 +41,11 @@ public class OverviewResource {
     static final int TOP_NAMESPACES = 10;
 
     /** @param label shown; @param href the findings filtered to it; @param bar an SVG bar */
+    @TemplateData
     public record Count(String label, int count, String href, String bar) {
     }
+
+    @TemplateData
 
     public record CostRow(String label, int workloads, String cpu, String memory, String cpuBar, String memoryBar) {
     }
@@ -50,21 +54,26 @@ public class OverviewResource {
      * @param report whether any audit completed
      * @param history the SVG of the kept audits' scores
      */
+    @TemplateData
     public record Overview(boolean report, String generatedAt, double score, int findings, int evaluated,
             int passed, String source, String history, int audits, List<Count> severities, List<Count> policies,
             List<Count> namespaces, int otherNamespaces, List<CostRow> cost, List<String> notes) {
     }
 
     /** @param lastRun null when no run is kept or the caller may not list runs */
+    @TemplateData
     public record Status(String leader, boolean cluster, boolean storeReady, boolean gitopsReady,
             int enforcerFailures, int failureThreshold, RunLine lastRun) {
     }
+
+    @TemplateData
 
     public record RunLine(String id, String outcome, String startedAt, boolean dryRun, String startedBy,
             int changes) {
     }
 
     /** What the caller's buttons may do. */
+    @TemplateData
     public record Actions(boolean audit, boolean dryRun, boolean enforce) {
     }
 

@@ -1,5 +1,6 @@
 package io.meshwarden.ui;
 
+import io.quarkus.qute.TemplateData;
 import io.meshwarden.Refusal;
 import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.Caller;
@@ -41,23 +42,34 @@ import java.util.Optional;
 public class RunsResource {
     static final String RUNS = OverviewResource.RUNS;
 
+    @TemplateData
+
     public record RunRow(String id, String href, String trigger, String startedBy, boolean dryRun, String startedAt,
             String outcome, int changes, int applied, int planned, int failed, int deferred, String halt) {
     }
 
     /** @param status null for changes a run did not reach (a running run's rest) */
+    @TemplateData
     public record ChangeView(String id, String action, boolean restartsPods, boolean wouldApply, String policies,
             String rules, String reason, String status, String detail, List<Diffs.Line> lines) {
     }
 
+    @TemplateData
+
     public record ObjectDiff(String target, List<ChangeView> changes) {
     }
+
+    @TemplateData
 
     public record SkipRow(String policy, String rule, String target, String action, String reason) {
     }
 
+    @TemplateData
+
     public record StepRow(String changeId, String target, String action, String result, String detail) {
     }
+
+    @TemplateData
 
     public record RunView(String id, String trigger, String startedBy, boolean dryRun, String startedAt,
             String finishedAt, String outcome, String error, String halt, List<String> notes,
@@ -66,6 +78,7 @@ public class RunsResource {
     }
 
     /** The buttons this caller may see. */
+    @TemplateData
     public record Actions(boolean dryRun, boolean enforce, boolean revert) {
     }
 
@@ -74,6 +87,7 @@ public class RunsResource {
      *
      * @param possible false when there is nothing to confirm (no dry run to show yet): the form is left out
      */
+    @TemplateData
     public record Confirm(String title, String explain, String action, String mode, String button,
             String buttonClass, boolean possible, String planFrom, List<ObjectDiff> objects, String cancel) {
     }

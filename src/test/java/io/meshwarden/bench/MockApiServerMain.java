@@ -51,22 +51,10 @@ public final class MockApiServerMain {
         MOCK_LOG.setLevel(Level.WARNING);
 
         PagingCrudDispatcher dispatcher = new PagingCrudDispatcher();
-        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                dispatcher, false);
-        server.init(InetAddress.getLoopbackAddress(), port);
-
         long started = System.nanoTime();
-        int loaded;
-        try (KubernetesClient client = server.createClient()) {
-            // The client discovers the Istio kinds through these before it can create their objects.
-            crd(client, "telemetries", "Telemetry", "telemetry.istio.io", "v1");
-            crd(client, "envoyfilters", "EnvoyFilter", "networking.istio.io", "v1alpha3");
-            List<JsonNode> objects = SnapshotGenerator.objects(workloads, Math.max(1, workloads / 50), 42);
-            // One request per object; a few threads keep the load of 20k objects to seconds.
-            objects.parallelStream().forEach(o -> client.resource(o.toString()).create());
-            loaded = objects.size();
-        }
-        dispatcher.clearRequests();
+        Served served = serve(dispatcher, port, workloads);
+        KubernetesMockServer server = served.server();
+        int loaded = served.objects();
 
         HttpServer counts = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port + 1), 0);
         counts.createContext("/counts", exchange -> reply(exchange, countsJson(dispatcher.requests())));
@@ -87,6 +75,31 @@ public final class MockApiServerMain {
                 port + 1);
         System.out.flush();
         stop.await();
+    }
+
+    /** The running mock and the number of objects it holds. */
+    public record Served(KubernetesMockServer server, int objects) {
+    }
+
+    /**
+     * The fabric8 CRUD mock on 127.0.0.1:port (0: a free one) holding the synthetic cluster of {@link SnapshotGenerator}
+     * with {@code workloads} workloads (namespaces and seed as bench/memory.sh's), listing in pages; for the
+     * benchmarks and the browser test. Stop it with {@code destroy()}.
+     */
+    public static Served serve(PagingCrudDispatcher dispatcher, int port, int workloads) {
+        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                dispatcher, false);
+        server.init(InetAddress.getLoopbackAddress(), port);
+        try (KubernetesClient client = server.createClient()) {
+            // The client discovers the Istio kinds through these before it can create their objects.
+            crd(client, "telemetries", "Telemetry", "telemetry.istio.io", "v1");
+            crd(client, "envoyfilters", "EnvoyFilter", "networking.istio.io", "v1alpha3");
+            List<JsonNode> objects = SnapshotGenerator.objects(workloads, Math.max(1, workloads / 50), 42);
+            // One request per object; a few threads keep the load of 20k objects to seconds.
+            objects.parallelStream().forEach(o -> client.resource(o.toString()).create());
+            dispatcher.clearRequests();
+            return new Served(server, objects.size());
+        }
     }
 
     private static void crd(KubernetesClient client, String plural, String kind, String group, String version) {
