@@ -246,6 +246,16 @@ class DashboardBrowserIT {
                 d.findElement(By.id("rule-link")).click();
                 assertTrue(d.findElement(By.id("rule-doc")).getText().length() > 100, "no rule page");
             });
+            step(d, "03-policies-helm", () -> {
+                d.findElement(By.linkText("Policies")).click();
+                d.findElement(By.linkText("jobs-enforced")).click();
+                assertTrue(d.findElement(By.id("policy-yaml")).getText().contains("mode: enforce"));
+                d.findElement(By.linkText("Helm")).click();
+                assertFalse(d.findElements(By.cssSelector("section.release")).isEmpty(), "no Helm release");
+                // The script shows the copy buttons where the clipboard API exists.
+                assertTrue(d.findElements(By.cssSelector("button.copy")).stream().anyMatch(WebElement::isDisplayed)
+                        || d.findElements(By.cssSelector("button.copy")).isEmpty(), "copy buttons stay hidden");
+            });
             step(d, "04-dry-run", () -> {
                 d.findElement(By.linkText("Runs")).click();
                 d.findElement(By.id("start-dry-run")).click();

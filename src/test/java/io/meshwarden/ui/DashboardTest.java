@@ -196,6 +196,40 @@ class DashboardTest {
     }
 
     @Test
+    void policiesShowTheirYamlAndTheSourcesErrorsAndHelmItsOverlays() throws Exception {
+        java.nio.file.Path gitops = java.nio.file.Path.of(System.getProperty("mwtest.gitops-dir"));
+        java.nio.file.Files.writeString(gitops.resolve("good.yaml"), """
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: ui-sampling}
+                spec:
+                  type: TraceSampling
+                  mode: audit
+                """);
+        java.nio.file.Files.writeString(gitops.resolve("broken.yaml"), """
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: ui-broken}
+                spec:
+                  type: TraceSampling
+                  mode: sometimes
+                """);
+        Cookie viewer = login(DashboardProfile.VIEWER);
+        String page = "";
+        for (int i = 0; i < 50 && !(page.contains("ui-sampling") && page.contains("broken.yaml")); i++) {
+            Thread.sleep(100);
+            page = given().cookie(viewer).get("/policies").asString();
+        }
+        assertTrue(page.contains("href=\"/policies/ui-sampling\""), page);
+        assertTrue(page.contains("broken.yaml") && page.contains("/spec/mode: must be one of audit, enforce"), "no GitOps file error: " + page);
+        given().cookie(viewer).get("/policies/ui-sampling").then().statusCode(200)
+                .body(containsString("type: TraceSampling")).body(containsString("gitops"));
+        given().cookie(viewer).get("/policies/no-such-policy").then().statusCode(404)
+                .contentType(containsString("text/html"));
+        given().cookie(viewer).get("/helm").then().statusCode(200).body(containsString("Helm values overlays"));
+    }
+
+    @Test
     void healthMetricsAndTheOpenApiDocumentStayAsTheyWere() {
         given().get("/q/health/ready").then().statusCode(200);
         String doc = given().get("/q/openapi?format=json").asString();
