@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Server time of each dashboard page and the service's memory, with the packaged JVM app reading a synthetic cluster
+# of N workloads (default 10000) from the mock API server (the same cluster as bench/memory.sh).
+#   bench/dashboard.sh                        # 10000 workloads, the k8s/ Deployment's JVM options
+#   bench/dashboard.sh 10000 "-Xmx96m"        # chosen size and JVM options
+#   NATIVE_BIN=target/native/meshwarden-runner bench/dashboard.sh   # the native executable (-Xmx48m)
+#   MVNW_FLAGS=-o bench/dashboard.sh          # build offline
+#   DRY_RUN=1 bench/dashboard.sh 1000         # also a dry run, and its pages (at 10k it needs more than -Xmx64m)
+# Server time = curl's time_starttransfer - time_pretransfer (request sent to first byte back) over loopback, the
+# median and the maximum of REPEAT (20) requests per page after 3 unmeasured ones. RSS and VmHWM from /proc.
+# Ports: APP_PORT (18090), MOCK_PORT (18453).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+workloads=${1:-10000}
+jvm_k8s="-Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -Xss512k -XX:MaxDirectMemorySize=32m"
+opts=${2-$jvm_k8s}
+repeat=${REPEAT:-20}
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
+app_port=${APP_PORT:-18090}
+mock_port=${MOCK_PORT:-18453}
+base="http://localhost:$app_port"
+
+{ [ -n "${NATIVE_BIN:-}" ] && [ -d target/quarkus-app/lib/main ]; } || ./mvnw -B -q ${MVNW_FLAGS:-} package -DskipTests
+./mvnw -B -q ${MVNW_FLAGS:-} test-compile
+
+lib=target/quarkus-app/lib/main
+client_jar=$(ls "$lib"/io.fabric8.kubernetes-client-[0-9]*.jar)
+fabric8=${client_jar##*/io.fabric8.kubernetes-client-}
+fabric8=${fabric8%.jar}
+m2=${MAVEN_REPO:-$HOME/.m2/repository}
+mock_cp=""
+for a in kubernetes-server-mock mockwebserver $(cd "$m2/io/fabric8" && ls -d kubernetes-model-*); do
+  jar="$m2/io/fabric8/$a/$fabric8/$a-$fabric8.jar"
+  case $a in kubernetes-model-*) [ -f "$jar" ] || continue ;; esac
+  [ -f "$jar" ] || { echo "missing $jar (run ./mvnw test-compile online once)" >&2; exit 1; }
+  mock_cp="$mock_cp:$jar"
+done
+
+work=$(mktemp -d)
+mock_pid=""
+app_pid=""
+cleanup() {
+  [ -z "$app_pid" ] || kill "$app_pid" 2>/dev/null || true
+  [ -z "$mock_pid" ] || kill "$mock_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  if [ -n "${KEEP_WORK:-}" ]; then echo "work directory kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "loading $workloads workloads into the mock API server on :$mock_port ..."
+java -Xmx1g -cp "target/test-classes:target/classes:$lib/*$mock_cp" io.meshwarden.bench.MockApiServerMain \
+  "$mock_port" "$workloads" >"$work/mock.log" 2>&1 &
+mock_pid=$!
+until grep -q '^ready' "$work/mock.log"; do
+  kill -0 "$mock_pid" 2>/dev/null || { echo "the mock API server died:" >&2; tail -20 "$work/mock.log" >&2; exit 1; }
+  sleep 1
+done
+grep '^ready' "$work/mock.log"
+
+token=$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)
+printf 'bench-admin admin sha256:%s\n' "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" >"$work/tokens"
+props=(-Dquarkus.http.port="$app_port" -Dquarkus.kubernetes-client.api-server-url="http://localhost:$mock_port"
+  -Dquarkus.kubernetes-client.trust-certs=true -Dmeshwarden.cluster.enabled=true -Dmeshwarden.audit.enabled=false
+  -Dmeshwarden.enforce.enabled=false -Dmeshwarden.leader-election.enabled=false
+  -Dmeshwarden.store.dir="$work/store" -Dmeshwarden.gitops.dir="$PWD/examples/policies"
+  -Dmeshwarden.auth.mode=tokens -Dmeshwarden.auth.tokens-file="$work/tokens")
+if [ -n "${NATIVE_BIN:-}" ]; then
+  # shellcheck disable=SC2206
+  launch=("$NATIVE_BIN" ${NATIVE_OPTS:--Xmx48m} "${props[@]}"); label="native ${NATIVE_OPTS:--Xmx48m}"
+else
+  # shellcheck disable=SC2206
+  launch=(java $opts "${props[@]}" -jar target/quarkus-app/quarkus-run.jar); label="JVM ${opts:-default}"
+fi
+"${launch[@]}" >"$work/app.log" 2>&1 &
+app_pid=$!
+ready=""
+for _ in $(seq 1 3000); do
+  curl -sf "$base/q/health/ready" >/dev/null 2>&1 && { ready=1; break; }
+  kill -0 "$app_pid" 2>/dev/null || { echo "the app died:" >&2; tail -20 "$work/app.log" >&2; exit 1; }
+  sleep 0.05
+done
+[ -n "$ready" ] || { echo "the app was not ready within 150 s" >&2; tail -20 "$work/app.log" >&2; exit 1; }
+status_mib() { awk -v k="$2:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+rss_ready=$(status_mib "$app_pid" VmRSS)
+auth="Authorization: Bearer $token"
+code=$(curl -s -X POST -H "$auth" "$base/api/v1/audits" -o "$work/audit.json" -w '%{http_code}')
+[ "$code" = 200 ] || { echo "audit: HTTP $code" >&2; cat "$work/audit.json" >&2; tail -20 "$work/app.log" >&2; exit 1; }
+findings=$(grep -o '"findings" *: *[0-9]*' "$work/audit.json" | head -1 | grep -o '[0-9]*$')
+run_id=""
+# Off by default: at 10k the dry run runs out of a 64 MiB heap (BENCHMARKS.md, memory), a known gap of the enforcer.
+if [ -n "${DRY_RUN:-}" ]; then
+  run_id=$(curl -s -X POST -H "$auth" "$base/api/v1/runs?dryRun=true" | { grep -o '"id" *: *"[^"]*"' || true; } | head -1 | sed 's/.*"\([^"]*\)"$/\1/')
+  [ -n "$run_id" ] || echo "note: the dry run failed; its page is left out" >&2
+fi
+echo 5 >"/proc/$app_pid/clear_refs" 2>/dev/null || true
+
+# Log in as a browser does: the login page's cookie and hidden CSRF field, then the form.
+curl -s -D "$work/h1" -o "$work/login.html" "$base/login"
+login_cookie=$(grep -i '^set-cookie: mw_login=' "$work/h1" | sed 's/^[^=]*=\([^;]*\);.*/\1/' | tr -d '\r')
+csrf=$(grep -o 'name="csrf" value="[^"]*"' "$work/login.html" | sed 's/.*value="\([^"]*\)"/\1/')
+curl -s -D "$work/h2" -o /dev/null -H "Cookie: mw_login=$login_cookie" --data-urlencode "csrf=$csrf" \
+  --data-urlencode "token=$token" "$base/login"
+session=$(grep -i '^set-cookie: mw_session=' "$work/h2" | sed 's/^[^=]*=\([^;]*\);.*/\1/' | tr -d '\r')
+[ -n "$session" ] || { echo "login failed" >&2; cat "$work/h2" >&2; exit 1; }
+cookie="Cookie: mw_session=$session"
+at=$(curl -s -H "$cookie" "$base/findings" | grep -o '/findings/0?at=[0-9]*' | head -1 | cut -d= -f2)
+# The last page of all findings (the deepest offset).
+last_page=$(( (findings + 49) / 50 ))
+
+pages=("/" "/findings" "/findings?severity=danger" "/findings?q=istio-proxy" "/findings?namespace=team-7&kind=Deployment"
+  "/findings?page=$last_page" "/findings/0?at=$at" "/rules/proxy-sizing-deviates" "/runs" "/runs/new?mode=dry-run"
+  "/policies" "/policies/proxy-sizing" "/helm")
+[ -z "$run_id" ] || pages+=("/runs/$run_id" "/runs/new?mode=enforce")
+printf '%-46s %7s %9s %9s %9s\n' "page" "status" "bytes" "median ms" "max ms"
+for p in "${pages[@]}"; do
+  for _ in 1 2 3; do curl -s -o /dev/null -H "$cookie" "$base$p"; done
+  times=()
+  code="" size=""
+  for _ in $(seq 1 "$repeat"); do
+    out=$(curl -s -o /dev/null -H "$cookie" -w '%{http_code} %{size_download} %{time_pretransfer} %{time_starttransfer}' "$base$p")
+    read -r code size pre first <<<"$out"
+    times+=("$(awk -v a="$pre" -v b="$first" 'BEGIN { printf "%.1f", (b - a) * 1000 }')")
+  done
+  sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+  median=$(sed -n "$(( (repeat + 1) / 2 ))p" <<<"$sorted")
+  max=$(tail -1 <<<"$sorted")
+  printf '%-46s %7s %9s %9s %9s\n' "$p" "$code" "$size" "$median" "$max"
+done
+echo
+echo "$label, $workloads workloads ($(grep -o '[0-9]* objects' "$work/mock.log")), $findings findings, examples/policies;" \
+  "RSS ready $rss_ready MiB, after the pages $(status_mib "$app_pid" VmRSS) MiB, peak during the pages $(status_mib "$app_pid" VmHWM) MiB"
