@@ -42,6 +42,16 @@ class ApiRoutesTest {
     }
 
     @Test
+    void theDashboardIsEverythingButTheApiTheManagementPathsAndTheStaticFiles() {
+        for (String p : List.of("/", "/login", "/findings", "/runs/run-1/revert", "/apiv1", "/question")) {
+            assertTrue(ApiRoutes.dashboard(p), p);
+        }
+        for (String p : List.of("/api", "/api/", "/api/v1/runs", "/q", "/q/health/ready", "/static/dashboard.css")) {
+            assertFalse(ApiRoutes.dashboard(p), p);
+        }
+    }
+
+    @Test
     void onlyAnUnambiguousDryRunIsNotAnEnforcement() {
         check(ApiRoutes.access("POST", "/api/v1/runs", List.of("true")), "update", null, false, "run.start");
         for (List<String> values : List.of(List.<String>of(), List.of("false"), List.of("TRUE"), List.of("1"),
