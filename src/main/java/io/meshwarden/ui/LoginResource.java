@@ -51,7 +51,7 @@ public class LoginResource {
     }
 
     private Response form(String message, int status) {
-        String loginCsrf = Sessions.random();
+        String loginCsrf = sessions.randomId();
         return Response.status(status).entity(Pages.Templates.login(loginCsrf, message).render())
                 .cookie(loginCookie(loginCsrf, 600)).build();
     }

@@ -40,7 +40,8 @@ public class Sessions {
         }
     }
 
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Per instance, made at run time: a static one could be built into the native image with its seed. */
+    private final SecureRandom random = new SecureRandom();
     private final Clock clock;
     private final LinkedHashMap<String, Session> sessions = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -59,7 +60,7 @@ public class Sessions {
 
     public Session create(String token, Caller caller) {
         Instant now = clock.instant();
-        Session s = new Session(random(), token, caller, random(), now, now);
+        Session s = new Session(randomId(), token, caller, randomId(), now, now);
         synchronized (sessions) {
             sessions.put(s.id(), s);
         }
@@ -102,9 +103,9 @@ public class Sessions {
     }
 
     /** 256 bits, URL-safe Base64 without padding: 43 characters. */
-    static String random() {
+    String randomId() {
         byte[] b = new byte[32];
-        RANDOM.nextBytes(b);
+        random.nextBytes(b);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 }

@@ -78,7 +78,7 @@ class DashboardBrowserIT {
         Assumptions.assumeTrue(present, "skipped: no Chromium (" + CHROMIUM + ", " + CHROMEDRIVER + "); install "
                 + "Debian's chromium and chromium-driver to run the dashboard's browser test");
         PackagedArtifact artifact = PackagedArtifact.current();
-        Assumptions.assumeTrue(artifact.exists(), "needs the packaged application: " + artifact.describe());
+        assertTrue(artifact.exists(), "needs the packaged application: " + artifact.describe());
         Files.createDirectories(OUT);
         try (var old = Files.list(OUT)) {
             for (Path p : old.toList()) {
