@@ -222,6 +222,17 @@ class OnboardingApiTest {
                     .body("outcomes[0].status", equalTo("UNCHANGED"))
                     .body("halt.reason", equalTo("DEADLINE_EXCEEDED"))
                     .body("halt.detail", containsString("restarted before the resume"));
+            // The onboarding's changes are a run's: reverted the same way (the restart annotation removed, which
+            // restarts the pods once more, through the budget; the namespace label is not Meshwarden's to undo).
+            given().post("/api/v1/runs/" + resumed.path("run") + "/revert").then().statusCode(409)
+                    .body("detail", containsString("applied nothing to revert"));
+            given().post("/api/v1/runs/" + run + "/revert").then().statusCode(202).body("outcome", equalTo("reverting"));
+            RunPolling.awaitFinished(() -> given(), run).then().body("reverted[0].target",
+                    equalTo("Deployment onr-shop/one"));
+            Map<String, String> one = k.apps().deployments().inNamespace("onr-shop").withName("one").get().getSpec()
+                    .getTemplate().getMetadata().getAnnotations();
+            // (The CRUD mock keeps a merge patch's null as a value; a real API server deletes the key.)
+            assertTrue(one == null || one.get("kubectl.kubernetes.io/restartedAt") == null, "reverted: " + one);
             assertTrue(given().get("/q/metrics").asString()
                     .contains("meshwarden_onboarding_workloads_total{policy=\"onr\"} 2.0"));
         } finally {
