@@ -177,9 +177,16 @@ public class OnboardingService {
             Instant restartedAt = resuming ? Instant.parse(before.restartedAt()) : Instant.now();
             OnboardingPlan plan = OnboardingPlanner.plan(current, live.policies(), live.snapshot(), restartedAt);
             String run = enforcement.newRunId(TRIGGER);
-            List<String> done = resuming ? before.done() : List.of();
+            Set<String> planned = new LinkedHashSet<>();
+            plan.steps().forEach(s -> planned.add(s.change().target().toString()));
+            List<String> done = new ArrayList<>(resuming ? before.done() : List.of());
+            if (resuming) {
+                // The batch that was restarting when the run stopped: a workload the policy no longer reports
+                // finished its restart meanwhile, with the sidecar it should have.
+                before.current().stream().filter(w -> !planned.contains(w) && !done.contains(w)).forEach(done::add);
+            }
             Set<String> all = new LinkedHashSet<>(done);
-            plan.steps().forEach(s -> all.add(s.change().target().toString()));
+            all.addAll(planned);
             Set<String> namespaces = new LinkedHashSet<>(resuming ? before.namespaces() : List.of());
             plan.steps().forEach(s -> namespaces.add(s.change().target().namespace()));
             List<String> previous = new ArrayList<>(resuming ? before.previousRuns() : List.of());
