@@ -59,7 +59,7 @@ import org.junit.jupiter.api.Test;
  * The packaged Meshwarden (target/quarkus-app) runs the onboarding; it is killed with {@code kill -9} after the
  * first workload and started again, and resumes from the namespace annotation by itself. The test raises the HPA's
  * desired replicas (no HPA controller runs here) during the last restart: the onboarding halts, and a human's
- * explicit resume finishes it.
+ * explicit resume finishes it. Then the label is removed and the same run takes the sidecars out again.
  */
 class OnboardingE2E {
     static final String POLICY = "onboard";
@@ -231,7 +231,7 @@ class OnboardingE2E {
     // ------------------------------------------------------------------------------------------------ the test
 
     @Test
-    void onboardsOneWorkloadAtATimeSizedHaltsOnAnHpaSurgeAndResumesAfterARestart() throws Exception {
+    void onboardsOneWorkloadAtATimeSizedHaltsOnAnHpaSurgeResumesAfterARestartAndReverses() throws Exception {
         Deployment scaled = E2EObjects.deployment(ns, "scaled", 1, Map.of());
         // A new pod of "scaled" counts as available only 20 s after it is ready: its restart lasts long enough for
         // the test to raise the HPA's desired replicas while Meshwarden watches it.
@@ -331,24 +331,58 @@ class OnboardingE2E {
             OnboardingProgress done = progress();
             assertEquals("4 of 4 workloads", done.progress(), done::toString);
             assertTrue(resume.path("progress").path("previousRuns").size() >= 2, resume::toString);
+            checkOnboarded();
+
+            // The reverse: the label removed, the same run takes the sidecars out again, one workload at a time,
+            // and says which workloads lose mTLS.
+            client.namespaces().withName(ns).edit(n -> {
+                n.getMetadata().getLabels().remove("istio-injection");
+                return n;
+            });
+            JsonNode out = post("/api/v1/onboarding/" + POLICY, 202);
+            List<String> losing = new ArrayList<>();
+            out.at("/plan/losesSidecar").forEach(w -> losing.add(w.asText()));
+            assertEquals(List.of("small", "tiny", "mid", "scaled").stream().map(d -> "Deployment " + ns + "/" + d)
+                    .toList(), losing, out::toString);
+            ControlPlane.await("the reverse done", Duration.ofSeconds(120),
+                    () -> OnboardingProgress.DONE.equals(progress().state())
+                            && out.path("run").asText().equals(progress().run()), () -> String.valueOf(progress()));
+            OnboardingProgress reversed = progress();
+            assertEquals("4 of 4 workloads", reversed.progress());
+            assertTrue(reversed.notes().stream().anyMatch(n -> n.contains("mTLS") && n.contains(ns + "/scaled")),
+                    reversed.notes()::toString);
         } finally {
             sampler.stop.set(true);
             sampling.join(5_000);
             stopApp();
         }
 
-        // One workload restarting at a time, in the dry run's order.
+        // One workload restarting at a time, onboarding and reverse alike, in the dry run's order.
         assertTrue(sampler.maxRolling <= 1, () -> "at most one Deployment rolling out at once; seen "
                 + sampler.maxRolling + ": " + sampler.overlaps);
         assertEquals(List.of("small", "tiny", "mid", "scaled"), sampler.started, "restarts in plan order");
+        for (String d : List.of("small", "tiny", "mid", "scaled")) {
+            // Onboarded once (the kill and the resume notwithstanding) and reversed once: three ReplicaSets.
+            List<ReplicaSet> sets = client.apps().replicaSets().inNamespace(ns).withLabel("app", d).list().getItems();
+            assertEquals(3, sets.size(), d + ": " + sets.stream().map(r -> r.getMetadata().getName()).toList());
+        }
+        for (Pod p : running()) {
+            assertTrue(p.getSpec().getContainers().stream().noneMatch(c -> "istio-proxy".equals(c.getName())),
+                    p.getMetadata().getName() + " still runs istio-proxy after the reverse");
+        }
+        assertEquals(List.of(), webhookErrors);
+        System.out.printf("ONBOARDING injected %d pods through Istio's injector (%s); max rolling at once %d; "
+                + "samples %d%n", injected.get(), version, sampler.maxRolling, sampler.samples);
+    }
+
+    /** Every running pod has Istio's sidecar with ProxySizing's requests, from the one template change. */
+    void checkOnboarded() {
         for (String d : List.of("small", "tiny", "mid", "scaled")) {
             // Restarted once, the kill and the resume notwithstanding: the old ReplicaSet and one new.
             List<ReplicaSet> sets = client.apps().replicaSets().inNamespace(ns).withLabel("app", d).list().getItems();
             assertEquals(2, sets.size(), d + ": " + sets.stream().map(r -> r.getMetadata().getName()).toList());
         }
-        // Every running pod has Istio's sidecar with ProxySizing's requests, from the one template change.
-        List<Pod> pods = client.pods().inNamespace(ns).list().getItems().stream()
-                .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+        List<Pod> pods = running();
         assertEquals(5, pods.size(), pods.stream().map(p -> p.getMetadata().getName()).toList()::toString);
         for (Pod p : pods) {
             Container proxy = p.getSpec().getContainers().stream().filter(c -> "istio-proxy".equals(c.getName()))
@@ -358,9 +392,11 @@ class OnboardingE2E {
             assertEquals(MEMORY, proxy.getResources().getRequests().get("memory").toString());
             assertTrue(p.getMetadata().getAnnotations().containsKey("sidecar.istio.io/status"));
         }
-        assertEquals(List.of(), webhookErrors);
-        System.out.printf("ONBOARDING injected %d pods through Istio's injector (%s); max rolling at once %d; "
-                + "samples %d%n", injected.get(), version, sampler.maxRolling, sampler.samples);
+    }
+
+    static List<Pod> running() {
+        return client.pods().inNamespace(ns).list().getItems().stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
