@@ -123,14 +123,13 @@ public final class OnboardingRunner {
             if (halt == null) {
                 halt = checkSidecars(policy, restarted, plan, b);
             }
-            if (halt == null) {
-                String metrics = checkProxyCpu(restarted, staging.halts().proxyCpuOverRequest());
-                if (metrics == null && !metricsNoted) {
+            if (halt == null && !metricsServed()) {
+                if (!metricsNoted) {
                     p = p.withNotes(List.of(NO_METRICS));
                     metricsNoted = true;
-                } else if (metrics != null && !metrics.isEmpty()) {
-                    halt = haltWithEvent(RolloutHaltReason.PROXY_CPU, worst(restarted), metrics, plan, b);
                 }
+            } else if (halt == null) {
+                halt = checkProxyCpu(restarted, staging.halts().proxyCpuOverRequest(), plan, b);
             }
             if (halt != null) {
                 p = save(p.halted(new OnboardingProgress.Halt(halt.reason().name(),
@@ -303,20 +302,13 @@ public final class OnboardingRunner {
         return new RolloutHalt(reason, step.change().id(), step.change().target(), detail, eventError);
     }
 
-    /** The step a CPU halt is reported on: the first restarted (the detail names the pod). */
-    private static OnboardingPlan.Step worst(List<OnboardingPlan.Step> restarted) {
-        return restarted.get(0);
-    }
-
     /**
      * Compares the CPU use of each restarted workload's {@code istio-proxy} containers, as the metrics API reports
-     * it, with their request times {@code factor}. Returns null when the metrics API serves no pod metrics (said in
-     * a note), "" when every proxy is within it, else what exceeded.
+     * it, with their request times {@code factor}; the first proxy over it halts the run. A pod the metrics API has
+     * no sample of yet (it samples every few seconds) is not judged.
      */
-    private String checkProxyCpu(List<OnboardingPlan.Step> restarted, BigDecimal factor) {
-        if (!metricsServed()) {
-            return null;
-        }
+    private RolloutHalt checkProxyCpu(List<OnboardingPlan.Step> restarted, BigDecimal factor, OnboardingPlan plan,
+            int batch) {
         for (OnboardingPlan.Step s : restarted) {
             if (!s.sidecarAfter()) {
                 continue;
@@ -336,14 +328,15 @@ public final class OnboardingRunner {
                         .getItems()) {
                     String over = overRequest(pod, factor);
                     if (over != null) {
-                        return over;
+                        return haltWithEvent(RolloutHaltReason.PROXY_CPU, s, over, plan, batch);
                     }
                 }
             } catch (KubernetesClientException e) {
-                return null;
+                // Metrics that cannot be read are no verdict: the rollout itself was checked.
+                continue;
             }
         }
-        return "";
+        return null;
     }
 
     private boolean metricsServed() {
