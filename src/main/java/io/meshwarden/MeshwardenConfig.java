@@ -23,6 +23,8 @@ public interface MeshwardenConfig {
 
     Rollout rollout();
 
+    Onboarding onboarding();
+
     LeaderElection leaderElection();
 
     Api api();
@@ -120,6 +122,17 @@ public interface MeshwardenConfig {
         /** The enforcer health check is DOWN after this many consecutive failed runs. */
         @WithDefault("3")
         int failureThreshold();
+    }
+
+    /** The onboarding run's resume of a running onboarding no replica carries on (read by its @Scheduled). */
+    interface Onboarding {
+        /** How often the leader looks for one. */
+        @WithDefault("30s")
+        Duration resumeInterval();
+
+        /** The first look after start. */
+        @WithDefault("15s")
+        Duration resumeDelay();
     }
 
     interface Helm {

@@ -67,9 +67,7 @@ public final class ApiRoutes {
             case "runs":
                 return runs(m, s, dryRunValues);
             case "onboarding":
-                // A dry run changes nothing: the right of the runs' dry runs, for the policy it names.
-                return n == 3 && m.equals("POST") && s.get(2).equals("dry-run")
-                        ? new Access("update", s.get(1), false, "onboarding.dry-run") : null;
+                return onboarding(m, s);
             case "helm":
                 return n == 4 && m.equals("GET") && s.get(3).equals("overlay") ? read("get", null, "helm.overlay")
                         : null;
@@ -127,6 +125,23 @@ public final class ApiRoutes {
             return new Access("update", null, true, "run.release");
         }
         return null;
+    }
+
+    private static Access onboarding(String m, List<String> s) {
+        int n = s.size();
+        if (n == 2) {
+            if (m.equals("GET")) {
+                return read("get", s.get(1), "onboarding.get");
+            }
+            // Restarts workloads: the right of enforcing runs, for the policy it names.
+            return m.equals("POST") ? new Access("update", s.get(1), true, "onboarding.start") : null;
+        }
+        if (n == 3 && m.equals("POST") && s.get(2).equals("resume")) {
+            return new Access("update", s.get(1), true, "onboarding.resume");
+        }
+        // A dry run changes nothing: the right of the runs' dry runs, for the policy it names.
+        return n == 3 && m.equals("POST") && s.get(2).equals("dry-run")
+                ? new Access("update", s.get(1), false, "onboarding.dry-run") : null;
     }
 
     private static Access read(String verb, String name, String operation) {

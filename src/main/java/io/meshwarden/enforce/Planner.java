@@ -31,11 +31,10 @@ import java.util.TreeSet;
 public final class Planner {
     public static final String VALUES_OVERLAY_REASON =
             "Helm values drift: apply the overlay with helm upgrade; Meshwarden never writes release Secrets";
-    /** Restarts wait for the staged onboarding run (issue 15), which will batch them through the change budget. */
-    public static final String ROLLOUT_RESTART_REASON = "a rollout restart is reported, not applied: the staged "
-            + "onboarding run that restarts workloads in batches is not built yet (POST "
-            + "/api/v1/onboarding/<policy>/dry-run lists its order and patches); restart with kubectl rollout "
-            + "restart (a pod-template annotation, never deleting pods), a few workloads at a time";
+    /** Restarts are the staged onboarding run's (issue 15), which batches them through the change budget. */
+    public static final String ROLLOUT_RESTART_REASON = "a rollout restart is reported, not applied by enforcement "
+            + "runs: the onboarding run restarts them in batches (POST /api/v1/onboarding/<policy>/dry-run lists "
+            + "its order and patches, POST /api/v1/onboarding/<policy> runs it)";
     static final String JOB_REASON = "Job templates are immutable; fix the owner (CronJob, chart or pipeline) that "
             + "creates the Job";
 

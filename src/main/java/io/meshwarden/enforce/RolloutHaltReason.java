@@ -15,5 +15,9 @@ public enum RolloutHaltReason {
     /** This replica lost the leader lease: another replica may be enforcing now, so it writes nothing more. */
     LEADERSHIP_LOST,
     /** The API server kept failing (5xx, 429, timeouts, dropped connections) after the retries. */
-    API_UNAVAILABLE
+    API_UNAVAILABLE,
+    /** Onboarding: pods of a restarted workload do not carry the sidecar injection gives them now (or still do). */
+    SIDECAR_MISMATCH,
+    /** Onboarding: the new proxies use more CPU than their request times the policy's factor. */
+    PROXY_CPU
 }

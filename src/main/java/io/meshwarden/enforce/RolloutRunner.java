@@ -499,16 +499,25 @@ public final class RolloutRunner {
         return new RolloutHalt(reason, w.change.id(), w.change.target(), detail, eventError);
     }
 
-    /** Returns null, or why the Event could not be created: the halt stands either way. */
     private String event(Change c, RolloutHaltReason reason, String detail, int deferred) {
+        return haltEvent(client, clock, c, reason, detail, deferred + " pod-restarting change(s) deferred");
+    }
+
+    /**
+     * The Warning Event of a halt on the workload of {@code c}. Returns null, or why the Event could not be created:
+     * the halt stands either way.
+     */
+    static String haltEvent(KubernetesClient client, Clock clock, Change c, RolloutHaltReason reason, String detail,
+            String after) {
         try {
             ResourceRef t = c.target();
-            GenericKubernetesResource live = resource(t).get();
+            GenericKubernetesResource live = client.genericKubernetesResources(t.apiVersion(), t.kind())
+                    .inNamespace(t.namespace()).withName(t.name()).get();
             String uid = live == null || live.getMetadata() == null ? null : live.getMetadata().getUid();
             String rv = live == null || live.getMetadata() == null ? null : live.getMetadata().getResourceVersion();
             String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
             String message = "Meshwarden halted its rollout at " + t + " [change " + c.id() + "]: " + reason + ", "
-                    + detail + "; " + deferred + " pod-restarting change(s) deferred";
+                    + detail + "; " + after;
             if (message.length() > MAX_EVENT_MESSAGE) {
                 message = message.substring(0, MAX_EVENT_MESSAGE - 3) + "...";
             }

@@ -179,11 +179,71 @@ public class EnforcementService {
     }
 
     private RolloutRunner runner() {
+        return runner(rolloutConfig());
+    }
+
+    /** The change budget of {@code meshwarden.rollout.*}. */
+    RolloutConfig rolloutConfig() {
         MeshwardenConfig.Rollout r = config.rollout();
-        RolloutConfig rollout = RolloutConfig.DEFAULTS.withMaxConcurrent(r.maxConcurrent())
+        return RolloutConfig.DEFAULTS.withMaxConcurrent(r.maxConcurrent())
                 .withDeadline(r.deadline()).withPollInterval(r.pollInterval()).withHpaSurgePercent(r.hpaSurgePercent())
                 .withCrashLoopRestarts(r.crashLoopRestarts()).withWritesPerSecond(r.writesPerSecond());
+    }
+
+    /** A budget for this service's writes, guarded by the leader lease. */
+    RolloutRunner runner(RolloutConfig rollout) {
         return new RolloutRunner(client.get(), rollout, retry).guardedBy(leadership::mayEnforce);
+    }
+
+    // ---------------------------------------------------------------- shared with the onboarding run
+
+    /** Takes the one-run-at-a-time flag for a run of another kind (an onboarding); 409 while anything runs. */
+    void acquire() {
+        if (!busy.compareAndSet(false, true)) {
+            throw Refusal.conflict("an enforcement run, revert or onboarding is already in progress");
+        }
+    }
+
+    void release() {
+        busy.set(false);
+    }
+
+    /** Runs {@code task} on the enforcer thread, attributed to {@code by}; the flag is released when it ends. */
+    void submit(Caller by, String runId, Runnable task) {
+        worker.submit(() -> {
+            try (AuditLog.Scope audit = AuditLog.attribute(by, runId)) {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.errorf("%s failed: %s", runId, e.getMessage());
+            } finally {
+                busy.set(false);
+            }
+        });
+    }
+
+    String newRunId(String prefix) {
+        return prefix + "-" + Instant.now().getEpochSecond() + "-" + sequence.incrementAndGet();
+    }
+
+    /**
+     * Keeps a run made elsewhere (an onboarding) beside the enforcement runs, so that it is listed, counted and
+     * reverted like them; a finished one counts for the health check and its halt for the halt counter.
+     */
+    void recordExternal(EnforcementRun run) {
+        record(run);
+        if (run.finishedAt() == null || "running".equals(run.outcome())) {
+            return;
+        }
+        if ("failed".equals(run.outcome()) || "partial".equals(run.outcome())) {
+            consecutiveFailures.incrementAndGet();
+        } else {
+            consecutiveFailures.set(0);
+            lastSuccess = run.finishedAt();
+        }
+        if (run.halt() != null) {
+            Counter.builder("meshwarden.enforce.rollout.halts").tag("reason", run.halt().reason().name())
+                    .description("Rollouts halted, by reason").register(registry).increment();
+        }
     }
 
     private EnforcementRun finish(String id, String trigger, Caller startedBy, boolean dryRun, Instant started,

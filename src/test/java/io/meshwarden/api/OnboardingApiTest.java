@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.meshwarden.testing.RunPolling;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -158,6 +159,87 @@ class OnboardingApiTest {
         }
     }
 
+    /**
+     * The mock API server runs no controllers: a restarted Deployment never rolls out, so the run halts on the
+     * policy's deadline (1 s) at its first workload, and waits for a resume.
+     */
+    @Test
+    void aRunHaltsRecordsItsProgressInTheClusterAndIsResumedOnlyExplicitly() {
+        KubernetesClient k = server.getClient();
+        create(k, "apiVersion: v1\nkind: Namespace\nmetadata: {name: onr-shop, labels: {istio-injection: enabled}}\n");
+        deployment(k, "onr-shop", "one", 1, false);
+        deployment(k, "onr-shop", "two", 2, false);
+        given().contentType("application/yaml").body("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: onr}
+                spec:
+                  type: SidecarCoverage
+                  target: {namespaces: {include: [onr-shop]}}
+                  parameters: {batchSize: 1, halt: {deadlineSeconds: 1}}
+                """).post("/api/v1/policies").then().statusCode(201);
+        try {
+            given().get("/api/v1/onboarding/onr").then().statusCode(404)
+                    .body("detail", equalTo("no onboarding of policy 'onr'"));
+            given().post("/api/v1/onboarding/onr/resume").then().statusCode(409)
+                    .body("detail", containsString("has no onboarding to resume"));
+
+            Response started = given().post("/api/v1/onboarding/onr");
+            started.then().statusCode(202).body("progress.state", equalTo("running"))
+                    .body("progress.progress", equalTo("0 of 2 workloads"))
+                    .body("plan.steps.change.target.name", equalTo(List.of("one", "two")));
+            String run = started.path("run");
+            Response finished = RunPolling.awaitFinished(() -> given(), run);
+            finished.then().body("trigger", equalTo("onboarding")).body("outcome", equalTo("halted"))
+                    .body("halt.reason", equalTo("DEADLINE_EXCEEDED"))
+                    .body("outcomes.status", equalTo(List.of("APPLIED", "DEFERRED")));
+
+            Response progress = given().get("/api/v1/onboarding/onr");
+            progress.then().statusCode(200).body("state", equalTo("halted")).body("run", equalTo(run))
+                    .body("halt.reason", equalTo("DEADLINE_EXCEEDED"))
+                    .body("halt.workload", equalTo("Deployment onr-shop/one"))
+                    .body("current", equalTo(List.of("Deployment onr-shop/one")))
+                    .body("progress", equalTo("0 of 2 workloads")).body("left", equalTo(2));
+            String annotation = k.namespaces().withName("onr-shop").get().getMetadata().getAnnotations()
+                    .get("meshwarden.io/onboarding");
+            assertTrue(annotation.contains("\"state\":\"halted\""), annotation);
+            String restartedAt = progress.path("restartedAt");
+            assertEquals(restartedAt, k.apps().deployments().inNamespace("onr-shop").withName("one").get().getSpec()
+                    .getTemplate().getMetadata().getAnnotations().get("kubectl.kubernetes.io/restartedAt"));
+            Map<String, String> two = k.apps().deployments().inNamespace("onr-shop").withName("two").get()
+                    .getSpec().getTemplate().getMetadata().getAnnotations();
+            assertTrue(two == null || two.isEmpty(), "the rest waits: " + two);
+
+            // A halted onboarding is not started over: it is resumed.
+            given().post("/api/v1/onboarding/onr").then().statusCode(409)
+                    .body("detail", containsString("POST /api/v1/onboarding/onr/resume"));
+            Response resumed = given().post("/api/v1/onboarding/onr/resume");
+            resumed.then().statusCode(202).body("progress.restartedAt", equalTo(restartedAt))
+                    .body("progress.previousRuns", equalTo(List.of(run)));
+            Response again = RunPolling.awaitFinished(() -> given(), resumed.path("run"));
+            // "one" already carries the restart: not sent again, waited for (and halts again: nothing rolls out).
+            again.then().body("trigger", equalTo("onboarding (resumed " + run + ")"))
+                    .body("outcomes[0].status", equalTo("UNCHANGED"))
+                    .body("halt.reason", equalTo("DEADLINE_EXCEEDED"))
+                    .body("halt.detail", containsString("restarted before the resume"));
+            // The onboarding's changes are a run's: reverted the same way (the restart annotation removed, which
+            // restarts the pods once more, through the budget; the namespace label is not Meshwarden's to undo).
+            given().post("/api/v1/runs/" + resumed.path("run") + "/revert").then().statusCode(409)
+                    .body("detail", containsString("applied nothing to revert"));
+            given().post("/api/v1/runs/" + run + "/revert").then().statusCode(202).body("outcome", equalTo("reverting"));
+            RunPolling.awaitFinished(() -> given(), run).then().body("reverted[0].target",
+                    equalTo("Deployment onr-shop/one"));
+            Map<String, String> one = k.apps().deployments().inNamespace("onr-shop").withName("one").get().getSpec()
+                    .getTemplate().getMetadata().getAnnotations();
+            // (The CRUD mock keeps a merge patch's null as a value; a real API server deletes the key.)
+            assertTrue(one == null || one.get("kubectl.kubernetes.io/restartedAt") == null, "reverted: " + one);
+            assertTrue(given().get("/q/metrics").asString()
+                    .contains("meshwarden_onboarding_workloads_total{policy=\"onr\"} 2.0"));
+        } finally {
+            given().delete("/api/v1/policies/onr").then().statusCode(204);
+        }
+    }
+
     @Test
     void anUnknownPolicyIs404AndAPolicyOfAnotherTypeIs422() {
         given().post("/api/v1/onboarding/nope/dry-run").then().statusCode(404)
@@ -180,9 +262,10 @@ class OnboardingApiTest {
         } finally {
             given().delete("/api/v1/policies/onb-other").then().statusCode(204);
         }
-        // Only POST .../dry-run is a route: the rest is 404 (or 405), never an onboarding.
+        // The routes are POST (start), POST .../resume, POST .../dry-run and GET: the rest is 404 or 405.
         given().get("/api/v1/onboarding/onb-other/dry-run").then().statusCode(405);
         given().post("/api/v1/onboarding/onb-other").then().statusCode(404);
+        given().post("/api/v1/onboarding/onb-other/run").then().statusCode(404);
     }
 
     @Test
@@ -190,6 +273,11 @@ class OnboardingApiTest {
         given().accept("application/json").get("/q/openapi").then().statusCode(200)
                 .body("paths.'/api/v1/onboarding/{policy}/dry-run'.post.summary", notNullValue())
                 .body("paths.'/api/v1/onboarding/{policy}/dry-run'.post.responses.'422'.description",
+                        notNullValue())
+                .body("paths.'/api/v1/onboarding/{policy}'.post.responses.'202'.description", notNullValue())
+                .body("paths.'/api/v1/onboarding/{policy}'.post.responses.'409'.description", notNullValue())
+                .body("paths.'/api/v1/onboarding/{policy}'.get.responses.'200'.description", notNullValue())
+                .body("paths.'/api/v1/onboarding/{policy}/resume'.post.responses.'409'.description",
                         notNullValue());
     }
 }

@@ -38,6 +38,10 @@ class ApiRoutesTest {
         check(a("POST", "/api/v1/runs/run-1-1/release"), "update", null, true, "run.release");
         check(a("GET", "/api/v1/helm/istio-system/istiod/overlay"), "get", null, false, "helm.overlay");
         check(a("POST", "/api/v1/onboarding/shop/dry-run"), "update", "shop", false, "onboarding.dry-run");
+        // Restarting workloads is an enforcement, as an enforcing run is; the progress is a read.
+        check(a("POST", "/api/v1/onboarding/shop"), "update", "shop", true, "onboarding.start");
+        check(a("POST", "/api/v1/onboarding/shop/resume"), "update", "shop", true, "onboarding.resume");
+        check(a("GET", "/api/v1/onboarding/shop"), "get", "shop", false, "onboarding.get");
         check(a("GET", "api/v1/policies/"), "list", null, false, "policy.list");
     }
 
@@ -68,7 +72,8 @@ class ApiRoutesTest {
             {"DELETE", "/api/v1/runs/x"}, {"GET", "/api/v2/policies"}, {"GET", "/api/v1//policies"},
             {"GET", "/api/v1/policies/a/b"}, {"POST", "/api/v1/sources"}, {"GET", "/api"}, {"GET", "/api/v1"},
             {"OPTIONS", "/api/v1/policies"}, {"GET", "/elsewhere"}, {"GET", "/api/v1/onboarding/shop/dry-run"},
-            {"POST", "/api/v1/onboarding/shop"}, {"POST", "/api/v1/onboarding/shop/run"}}) {
+            {"DELETE", "/api/v1/onboarding/shop"}, {"GET", "/api/v1/onboarding/shop/resume"},
+            {"POST", "/api/v1/onboarding/shop/run"}}) {
             assertEquals(strictest, a(r[0], r[1]), r[0] + " " + r[1]);
         }
     }
@@ -93,6 +98,9 @@ class ApiRoutesTest {
         Access onboardingDryRun = a("POST", "/api/v1/onboarding/shop/dry-run");
         Access run = a("POST", "/api/v1/runs");
         Access revert = a("POST", "/api/v1/runs/r/revert");
+        Access onboard = a("POST", "/api/v1/onboarding/shop");
+        Access resume = a("POST", "/api/v1/onboarding/shop/resume");
+        assertTrue(Role.VIEWER.allows(a("GET", "/api/v1/onboarding/shop")));
         Access unknown = a("GET", "/api/v1/nope");
         assertTrue(Role.VIEWER.allows(read));
         for (Access x : List.of(create, audit, dryRun, onboardingDryRun, run, revert, unknown)) {
@@ -101,7 +109,7 @@ class ApiRoutesTest {
         for (Access x : List.of(read, create, audit, dryRun, onboardingDryRun, a("DELETE", "/api/v1/policies/p"))) {
             assertTrue(Role.EDITOR.allows(x), x.toString());
         }
-        for (Access x : List.of(run, revert, unknown)) {
+        for (Access x : List.of(run, revert, onboard, resume, unknown)) {
             assertFalse(Role.EDITOR.allows(x), x.toString());
             assertTrue(Role.ADMIN.allows(x), x.toString());
         }

@@ -142,6 +142,16 @@ class TokensAuthTest {
     }
 
     @Test
+    void startingOrResumingAnOnboardingNeedsTheRightOfEnforcingRuns() {
+        for (String path : new String[] {"/api/v1/onboarding/coverage", "/api/v1/onboarding/coverage/resume"}) {
+            as(TokensProfile.EDITOR).post(path).then().statusCode(403).contentType(PROBLEM)
+                    .body("detail", equalTo("user \"ed-editor\" may not update meshpolicies.meshwarden.io/enforce "
+                            + "\"coverage\" (role editor)"));
+        }
+        as(TokensProfile.VIEWER).get("/api/v1/onboarding/coverage").then().statusCode(404).contentType(PROBLEM);
+    }
+
+    @Test
     void anEditorChangesPoliciesAndDryRunsButDoesNotChangeTheCluster() {
         try (AuditCapture audit = new AuditCapture()) {
             Response created = as(TokensProfile.EDITOR).contentType("application/yaml").body(policy("edited",

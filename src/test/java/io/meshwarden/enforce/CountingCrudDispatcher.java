@@ -34,7 +34,14 @@ final class CountingCrudDispatcher extends Dispatcher {
     /** Path (no query) to a merge patch applied to the stored object before each of its next PATCHes, and count. */
     private final Map<String, Interference> interference = new ConcurrentHashMap<>();
 
+    private final Map<String, String> served = new ConcurrentHashMap<>();
+
     private record Interference(String patch, int times) {
+    }
+
+    /** GET of exactly {@code path} (no query) answers {@code json}: an API the CRUD mock does not serve. */
+    void serve(String path, String json) {
+        served.put(path, json);
     }
 
     void fail(String method, String path, int code) {
@@ -86,6 +93,10 @@ final class CountingCrudDispatcher extends Dispatcher {
         }
         int q = path.indexOf('?');
         String bare = q < 0 ? path : path.substring(0, q);
+        if ("GET".equals(method) && served.containsKey(bare)) {
+            return new MockResponse().setResponseCode(200).setHeader("Content-Type", "application/json")
+                    .setBody(served.get(bare));
+        }
         Integer failure = failures.get(method + " " + bare);
         if (failure != null) {
             return status(failure, "injected failure");

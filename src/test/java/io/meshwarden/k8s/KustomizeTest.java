@@ -123,6 +123,9 @@ class KustomizeTest {
             "cluster monitoring.coreos.com/prometheusrules delete",
             "cluster core/services patch", "cluster kiali.io/kialis patch",
             "cluster core/events create",
+            // The onboarding run: its progress annotation on namespaces, and the new proxies' CPU where the
+            // metrics API serves pod metrics.
+            "cluster core/namespaces patch", "cluster metrics.k8s.io/pods get",
             ISTIO_NS + " core/configmaps patch");
 
     /** meshwarden.helm.patch-owners=true: spec.values of the operators' resources. */

@@ -176,10 +176,10 @@ public final class CoverageRule {
         return new Remedy(Refs.of(w), Remedy.ROLLOUT_RESTART, null, true, "Restart the workload as kubectl "
                 + "rollout restart " + w.kind().kindName().toLowerCase(Locale.ROOT) + "/" + w.name() + " -n "
                 + w.namespace() + " does (pod-template annotation " + Remedy.RESTARTED_AT + "; the controller "
-                + "replaces the pods by its update strategy, never deleting them): " + effect + ". Meshwarden "
-                + "reports this restart but does not make it: POST /api/v1/onboarding/<policy>/dry-run lists the "
-                + "staged order with each restart's patch; the onboarding run that restarts workloads in batches is "
-                + "not built yet.");
+                + "replaces the pods by its update strategy, never deleting them): " + effect + ". Enforcement runs "
+                + "do not make this restart; the onboarding run does, in batches: POST "
+                + "/api/v1/onboarding/<policy>/dry-run lists the staged order with each restart's patch, POST "
+                + "/api/v1/onboarding/<policy> runs it.");
     }
 
     /** Revisions some istiod is installed for, by its values or its mesh ConfigMap ({@code default} for none). */

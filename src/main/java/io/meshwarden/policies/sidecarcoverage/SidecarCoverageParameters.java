@@ -7,7 +7,7 @@ import java.math.BigDecimal;
 /**
  * The settings of the staged onboarding run (issue 15: restart the reported workloads in batches through the change
  * budget, pre-sized, halting on trouble). The report reads none of them; the onboarding dry run reads batchSize and
- * presizeProxies (and shows pauseSeconds); the halt thresholds wait for the run itself, which is not built yet.
+ * presizeProxies (and shows pauseSeconds); the onboarding run reads them all.
  *
  * @param batchSize      workloads the onboarding run restarts at once
  * @param pauseSeconds   wait after a batch has rolled out and passed its checks, before the next one
@@ -16,6 +16,12 @@ import java.math.BigDecimal;
  */
 public record SidecarCoverageParameters(int batchSize, int pauseSeconds, boolean presizeProxies, Halt halt)
         implements Parameters, StagedRestarts {
+
+    @Override
+    public StagedRestarts.Halts halts() {
+        return new StagedRestarts.Halts(halt.hpaSurgePercent(), halt.crashLoopRestarts(), halt.deadlineSeconds(),
+                halt.proxyCpuOverRequest());
+    }
 
     /**
      * When the onboarding run stops and waits for a human.

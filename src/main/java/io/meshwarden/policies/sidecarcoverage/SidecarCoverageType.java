@@ -18,12 +18,12 @@ import java.util.List;
 /**
  * SidecarCoverage: the running pods of a workload carry what injection would give them now. Its parameters belong to
  * the staged onboarding run: its dry run (enforce.OnboardingPlanner) reads batchSize and presizeProxies; the run
- * itself, which would read pauseSeconds and the halt thresholds, is not built yet.
+ * (enforce.OnboardingRunner) reads pauseSeconds and the halt thresholds too.
  */
 public final class SidecarCoverageType implements PolicyKind {
     public static final SidecarCoverageType TYPE = new SidecarCoverageType();
 
-    private static final String LATER = " (used by the staged onboarding run, not built yet; the report ignores it)";
+    private static final String RUN = " (used by the onboarding run; the report ignores it)";
     private static final String DRY_RUN = " (the onboarding dry run uses it; the report ignores it)";
     /** The rollout settings' defaults, from the one place they are written. */
     private static final int BATCH = Integer.parseInt(MeshwardenConfig.Rollout.DEFAULT_MAX_CONCURRENT);
@@ -36,22 +36,22 @@ public final class SidecarCoverageType implements PolicyKind {
     private static final Shape HALT = Shape.of(
             new Field.Int("hpaSurgePercent", 0, 10_000, SURGE, "Halt when the workload's HPA raises its desired "
                     + "replicas by more than this percent during a restart; default meshwarden.rollout."
-                    + "hpa-surge-percent's" + LATER),
+                    + "hpa-surge-percent's" + RUN),
             new Field.Int("crashLoopRestarts", 1, 1000, CRASHES, "Halt when a container of the new pods restarted "
-                    + "this many times; default meshwarden.rollout.crash-loop-restarts'" + LATER),
+                    + "this many times; default meshwarden.rollout.crash-loop-restarts'" + RUN),
             new Field.Int("deadlineSeconds", 1, 86_400, DEADLINE, "Halt when a restart has not rolled out after "
-                    + "this many seconds; default meshwarden.rollout.deadline's" + LATER),
+                    + "this many seconds; default meshwarden.rollout.deadline's" + RUN),
             new Field.Decimal("proxyCpuOverRequest", BigDecimal.ONE, BigDecimal.valueOf(100), CPU_FACTOR,
                     "Halt when the new proxies use more than this factor of their CPU request, where the metrics "
-                            + "API serves pod metrics" + LATER));
+                            + "API serves pod metrics" + RUN));
     private static final Shape PARAMETERS = Shape.of(
             new Field.Int("batchSize", 1, 1000, BATCH, "Workloads restarted at once: the onboarding order is "
                     + "grouped in batches of this size; default meshwarden.rollout.max-concurrent's" + DRY_RUN),
             new Field.Int("pauseSeconds", 0, 86_400, 0, "Wait between batches, after a batch rolled out and passed "
-                    + "its checks" + LATER),
+                    + "its checks" + RUN),
             new Field.Bool("presizeProxies", true, "Apply the ProxySizing policy that covers a workload in the "
                     + "same template change as its restart" + DRY_RUN),
-            new Field.Nested("halt", HALT, "When the onboarding run stops for a human" + LATER));
+            new Field.Nested("halt", HALT, "When the onboarding run stops for a human" + RUN));
 
     private SidecarCoverageType() {
     }

@@ -87,7 +87,7 @@ class SidecarCoverageTest {
         assertTrue(f.remedy().restartsPods());
         assertNull(f.remedy().patch(), "the restart time is the applier's to write");
         assertTrue(f.remedy().note().contains("kubectl rollout restart deployment/cart -n shop"), f.remedy().note());
-        assertTrue(f.remedy().note().contains("not built yet"), f.remedy().note());
+        assertTrue(f.remedy().note().contains("POST /api/v1/onboarding/<policy> runs it"), f.remedy().note());
         // The one pod with a proxy is on the revision that injects now.
         assertEquals(List.of(), findings(o, "coverage-old-revision"));
         assertEquals(2, o.checks(), "missing and revision, one check each");
