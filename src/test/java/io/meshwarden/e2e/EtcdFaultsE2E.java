@@ -101,7 +101,10 @@ class EtcdFaultsE2E {
             Path kubeconfig = work.resolve("kubeconfig");
             Files.writeString(kubeconfig, cp.kubeconfig(proxy.port()));
             PackagedMeshwarden app = PackagedMeshwarden.start("etcd-audit", work, kubeconfig, workloads.istioNs,
-                    List.of("-Dmeshwarden.leader-election.enabled=false", "-Dmeshwarden.cluster.page-size=5"),
+                    // A 3 s request timeout: with fabric8's default 10 s the failing audit's five attempts take about 40 s,
+                    // past quarkus.http.idle-timeout (30 s), which closes the connection with the audit still running.
+                    List.of("-Dmeshwarden.leader-election.enabled=false", "-Dmeshwarden.cluster.page-size=5",
+                            "-Dquarkus.kubernetes-client.request-timeout=PT3S"),
                     Map.of());
             try {
                 long t0 = System.nanoTime();
