@@ -240,9 +240,7 @@ final class FaultWorkloads {
 
         Map<String, Long> events = new TreeMap<>();
         plan.changes().forEach(c -> events.put(c.target().name(), 0L));
-        client.v1().events().inNamespace(ns).list().getItems().stream()
-                .filter(e -> Applier.EVENT_REASON.equals(e.getReason()))
-                .forEach(e -> events.merge(e.getInvolvedObject().getName(), 1L, Long::sum));
+        appliedEvents(client, ns).forEach((name, n) -> events.merge(name, n, Long::sum));
         assertEquals(eventsExpected, events, Applier.EVENT_REASON + " Events per object");
 
         for (Change c : plan.changes()) {
@@ -255,6 +253,15 @@ final class FaultWorkloads {
         }
         int eventsLost = (int) eventsExpected.values().stream().filter(n -> n == 0).count();
         return new Evidence(plan.changes().size(), duplicates, writes.size(), eventsLost);
+    }
+
+    /** {@code MeshwardenApplied} Events in {@code ns}, per involved object's name. */
+    static Map<String, Long> appliedEvents(KubernetesClient client, String ns) {
+        Map<String, Long> events = new TreeMap<>();
+        client.v1().events().inNamespace(ns).list().getItems().stream()
+                .filter(e -> Applier.EVENT_REASON.equals(e.getReason()))
+                .forEach(e -> events.merge(e.getInvolvedObject().getName(), 1L, Long::sum));
+        return events;
     }
 
     /** Meshwarden's answered writes to the test's workloads (its Events are counted from the Event objects). */

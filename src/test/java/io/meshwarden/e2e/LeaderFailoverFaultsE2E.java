@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.meshwarden.enforce.Applier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
@@ -202,10 +201,7 @@ class LeaderFailoverFaultsE2E {
         Set<String> rest = new TreeSet<>(once.keySet());
         rest.removeAll(byOld);
         assertEquals(rest, PackagedMeshwarden.applied(second), "the new leader applied exactly the rest");
-        Map<String, Long> events = new TreeMap<>();
-        client.v1().events().inNamespace(ns).list().getItems().stream()
-                .filter(e -> Applier.EVENT_REASON.equals(e.getReason()))
-                .forEach(e -> events.merge(e.getInvolvedObject().getName(), 1L, Long::sum));
+        Map<String, Long> events = FaultWorkloads.appliedEvents(client, ns);
         assertTrue(events.values().stream().allMatch(n -> n == 1), () -> "at most one Event each: " + events);
         assertTrue(events.keySet().containsAll(rest), () -> "an Event for each of the new leader's: " + events);
 

@@ -115,10 +115,7 @@ class MeshwardenKilledFaultsE2E {
         assertEquals(once, perObject, "answered writes of the packaged app per CronJob, from the audit log");
         assertEquals(CRON_JOBS - landed, appliedBySecond.size(), "the next run applied exactly the rest");
 
-        Map<String, Long> events = new TreeMap<>();
-        client.v1().events().inNamespace(ns).list().getItems().stream()
-                .filter(e -> Applier.EVENT_REASON.equals(e.getReason()))
-                .forEach(e -> events.merge(e.getInvolvedObject().getName(), 1L, Long::sum));
+        Map<String, Long> events = FaultWorkloads.appliedEvents(client, ns);
         assertTrue(events.values().stream().allMatch(n -> n == 1), () -> "at most one Event each: " + events);
         long missingEvents = CRON_JOBS - events.size();
         String line = String.format("Meshwarden (packaged app) kill -9 after write %d | writes landed before the"
