@@ -1,6 +1,7 @@
 package io.meshwarden.api;
 
 import io.meshwarden.Refusal;
+import io.meshwarden.cluster.LiveReadException;
 import io.meshwarden.http.MediaTypes;
 import io.meshwarden.http.Problem;
 import io.meshwarden.policy.DocumentSyntaxException;
@@ -48,6 +49,12 @@ public class ProblemMapper implements ExceptionMapper<Throwable> {
         }
         if (e instanceof StoreException se) {
             return store(se);
+        }
+        if (e instanceof LiveReadException l) {
+            // The cluster, not this server, failed (an API server or etcd down past the retries): say what could not
+            // be read, as a 503 the caller may retry, rather than a 500 that hides it.
+            LOG.warnf("reading the cluster failed: %s", l.getMessage());
+            return problem(503, "cluster-unavailable", "Cluster unavailable", l.getMessage(), null);
         }
         if (e instanceof Refusal r) {
             String title = r.status() == 404 ? "Not found" : r.status() == 503 ? "Unavailable" : "Conflict";

@@ -106,7 +106,8 @@ public class ReportResource {
     @APIResponse(responseCode = "200", description = "The new report's summary, cost and notes; Location names the "
             + "report", content = @Content(schema = @Schema(ref = PolicyOpenApi.REPORT)))
     @APIResponse(responseCode = "409", description = "An audit is already running")
-    @APIResponse(responseCode = "503", description = "No cluster is configured")
+    @APIResponse(responseCode = "503", description = "No cluster is configured, or reading it failed past the "
+            + "retries (type cluster-unavailable; nothing is published)")
     public jakarta.ws.rs.core.Response auditNow() {
         ObjectNode doc = ReportDocuments.report(audits.runNow(), 0, 0);
         doc.remove("findings");

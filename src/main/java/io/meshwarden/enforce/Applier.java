@@ -481,8 +481,8 @@ public final class Applier {
                 + (Change.DELETE.equals(operation) ? "; a revert re-creates it" : "");
         GenericKubernetesResource subject = after != null || deleted == null ? after
                 : serialization.convertValue(deleted, GenericKubernetesResource.class);
-        return objects.recordEvent(c.target(), subject, EVENT_REASON, Change.CREATE.equals(operation) ? "Create"
-                : Change.DELETE.equals(operation) ? "Delete" : "Patch", message, c.id(), clock);
+        return onceObjects.recordEvent(c.target(), subject, EVENT_REASON, Change.CREATE.equals(operation) ? "Create"
+                : Change.DELETE.equals(operation) ? "Delete" : "Patch", message, c.id(), clock, retry, mayWrite);
     }
 
     static String eventName(ResourceRef t, String changeId, String uid, String rv) {

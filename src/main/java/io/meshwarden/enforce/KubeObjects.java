@@ -12,7 +12,9 @@ import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.model.ResourceRef;
+import java.net.HttpURLConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,6 +22,7 @@ import java.time.Clock;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
+import java.util.function.BooleanSupplier;
 
 /** Generic access to the objects enforcement touches, shared by applying and reverting. */
 final class KubeObjects {
@@ -70,14 +73,25 @@ final class KubeObjects {
      */
     String recordEvent(ResourceRef t, GenericKubernetesResource after, String reason, String action, String message,
             String key, Clock clock) {
+        return recordEvent(t, after, reason, action, message, key, clock, ApiRetry.NONE, () -> true);
+    }
+
+    /**
+     * The same, retrying transient failures within {@code retry} (this object's client should send each request
+     * once) and asking {@code mayWrite} before each retry. The Event's name is fixed per object version, so an
+     * attempt whose answer was lost is never duplicated: the retry meets 409 AlreadyExists, which means recorded.
+     */
+    String recordEvent(ResourceRef t, GenericKubernetesResource after, String reason, String action, String message,
+            String key, Clock clock, ApiRetry retry, BooleanSupplier mayWrite) {
+        Event event;
+        String namespace = t.namespace() == null ? "default" : t.namespace();
         try {
             String uid = after == null || after.getMetadata() == null ? null : after.getMetadata().getUid();
             String rv = resourceVersion(after);
-            String namespace = t.namespace() == null ? "default" : t.namespace();
             String now = DateTimeFormatter.ISO_INSTANT.format(clock.instant().truncatedTo(ChronoUnit.SECONDS));
             String text = message.length() > MAX_EVENT_MESSAGE ? message.substring(0, MAX_EVENT_MESSAGE - 3) + "..."
                     : message;
-            Event event = new EventBuilder().withNewMetadata().withName(eventName(t, key, uid, rv))
+            event = new EventBuilder().withNewMetadata().withName(eventName(t, key, uid, rv))
                     .withNamespace(namespace).addToLabels(Applier.MANAGED_BY, Applier.MANAGED_BY_VALUE).endMetadata()
                     .withNewInvolvedObject().withApiVersion(t.apiVersion()).withKind(t.kind())
                     .withNamespace(t.namespace()).withName(t.name()).withUid(uid).withResourceVersion(rv)
@@ -85,12 +99,32 @@ final class KubeObjects {
                     .withAction(action).withNewSource().withComponent(Applier.FIELD_MANAGER).endSource()
                     .withReportingComponent(Applier.FIELD_MANAGER)
                     .withFirstTimestamp(now).withLastTimestamp(now).withCount(1).build();
-            client.v1().events().inNamespace(namespace).resource(event).create();
-            return null;
-        } catch (KubernetesClientException e) {
-            return e.getCode() + " " + e.getMessage();
         } catch (RuntimeException e) {
             return e.toString();
+        }
+        for (int attempt = 1; ; attempt++) {
+            if (attempt > 1 && !mayWrite.getAsBoolean()) {
+                return "not recorded: this replica lost the leadership before retrying the Event";
+            }
+            try {
+                client.v1().events().inNamespace(namespace).resource(event).create();
+                return null;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+                    // This very Event exists: an earlier attempt landed with its answer lost.
+                    return null;
+                }
+                if (!ApiRetry.retryable(e) || attempt >= retry.maxAttempts()) {
+                    return e.getCode() + " " + e.getMessage();
+                }
+                try {
+                    retry.pause(e, attempt);
+                } catch (ApiRetry.Exhausted interrupted) {
+                    return e.getCode() + " " + e.getMessage();
+                }
+            } catch (RuntimeException e) {
+                return e.toString();
+            }
         }
     }
 

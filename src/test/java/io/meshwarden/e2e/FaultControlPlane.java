@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -68,18 +69,67 @@ final class FaultControlPlane {
 
     /** A client of the admin user that names itself {@code userAgent} to the server (and so in the audit log). */
     KubernetesClient client(String userAgent) {
+        return client(userAgent, kubeconfig(apiServerPort()));
+    }
+
+    /** The same, talking to the API server through {@code proxy}. */
+    KubernetesClient client(String userAgent, FaultProxy proxy) {
+        return client(userAgent, kubeconfig(proxy.port()));
+    }
+
+    private static KubernetesClient client(String userAgent, String kubeconfig) {
+        Config config = Config.fromKubeconfig(kubeconfig);
+        config.setUserAgent(userAgent);
+        return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    int apiServerPort() {
         try {
-            Config config = Config.fromKubeconfig(Files.readString(state.resolve("kubeconfig")));
-            config.setUserAgent(userAgent);
-            return new KubernetesClientBuilder().withConfig(config).build();
+            return Files.readAllLines(state.resolve("ports")).stream().filter(l -> l.startsWith("kube-apiserver="))
+                    .map(l -> Integer.parseInt(l.substring(l.indexOf('=') + 1))).findFirst()
+                    .orElseThrow(() -> new AssertionError("no kube-apiserver port in " + state.resolve("ports")));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    /** One answered write request, as the API server's audit log recorded it. */
-    record Write(String verb, String userAgent, String resource, String namespace, String name, String subresource,
-            int code, String at) {
+    /**
+     * The admin kubeconfig with its server at 127.0.0.1:{@code port} (a {@link FaultProxy}'s); the certificate
+     * still verifies, being issued for the address, not a port.
+     */
+    String kubeconfig(int port) {
+        try {
+            String text = Files.readString(state.resolve("kubeconfig"));
+            return text.replace("server: https://127.0.0.1:" + apiServerPort() + "\n",
+                    "server: https://127.0.0.1:" + port + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A kubeconfig that authenticates with a bearer token (a service account's, so that the audit log names it) and
+     * reaches the server at 127.0.0.1:{@code port}.
+     */
+    String kubeconfig(int port, String token) {
+        try {
+            String ca = Base64.getEncoder().encodeToString(Files.readAllBytes(state.resolve("pki").resolve("ca.crt")));
+            return "apiVersion: v1\nkind: Config\nclusters:\n- name: e2e\n  cluster:\n    server: https://127.0.0.1:"
+                    + port + "\n    certificate-authority-data: " + ca + "\nusers:\n- name: e2e\n  user:\n    token: "
+                    + token + "\ncontexts:\n- name: e2e\n  context: {cluster: e2e, user: e2e}\ncurrent-context: e2e\n";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * One answered write request, as the API server's audit log recorded it.
+     *
+     * @param user     the authenticated user name (a client certificate's CN, a service account)
+     * @param received when the server received the request; {@code at} when it answered
+     */
+    record Write(String verb, String userAgent, String user, String resource, String namespace, String name,
+            String subresource, int code, String received, String at) {
         boolean succeeded() {
             return code >= 200 && code < 300;
         }
@@ -100,9 +150,10 @@ final class FaultControlPlane {
                 JsonNode e = JSON.readTree(line);
                 JsonNode ref = e.path("objectRef");
                 writes.add(new Write(e.path("verb").asText(), e.path("userAgent").asText(),
-                        ref.path("resource").asText(), ref.path("namespace").asText(null), ref.path("name").asText(null),
+                        e.path("user").path("username").asText(), ref.path("resource").asText(),
+                        ref.path("namespace").asText(null), ref.path("name").asText(null),
                         ref.path("subresource").asText(null), e.path("responseStatus").path("code").asInt(0),
-                        e.path("stageTimestamp").asText()));
+                        e.path("requestReceivedTimestamp").asText(), e.path("stageTimestamp").asText()));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -5,17 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.enforce.Applier;
-import io.meshwarden.testing.PackagedArtifact;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,22 +38,17 @@ class MeshwardenKilledFaultsE2E {
     static final int CRON_JOBS = 30;
     static final int KILL_AFTER = 10;
     static final String SETUP_AGENT = "meshwarden-faults-e2e-setup";
-    static final ObjectMapper JSON = new ObjectMapper();
 
     static FaultControlPlane cp;
 
     KubernetesClient client;
     String ns;
     Path work;
-    Process app;
-    int port;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    PackagedMeshwarden app;
 
     @BeforeAll
     static void up() {
-        if (!PackagedArtifact.current().exists()) {
-            fail(PackagedArtifact.current().describe() + " is missing: build it with ./mvnw package -DskipTests");
-        }
+        PackagedMeshwarden.requireArtifact();
         cp = FaultControlPlane.up("controlplane-faults-app");
     }
 
@@ -81,15 +69,14 @@ class MeshwardenKilledFaultsE2E {
             client.resource(EnforcementE2E.cronJob(ns, String.format("job-%02d", i))).create();
         }
         work = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "faults-app-");
-        Path store = Files.createDirectories(work.resolve("policies"));
-        Files.writeString(store.resolve("fault-jobs.yaml"), "apiVersion: meshwarden.io/v1alpha1\nkind: MeshPolicy\n"
-                + "metadata: {name: fault-jobs, resourceVersion: \"1\"}\nspec:\n  type: InjectionExclusion\n  mode: enforce\n"
-                + "  target: {namespaces: {include: [" + ns + "]}}\n  parameters: {whenNativeSidecars: enforce}\n");
+        PackagedMeshwarden.policy(work, "fault-jobs", "InjectionExclusion", ns, "{whenNativeSidecars: enforce}");
     }
 
     @AfterEach
     void tearDown() {
-        stopApp();
+        if (app != null) {
+            app.kill();
+        }
         if (client != null) {
             ControlPlane.deleteNamespaces(client, ns);
             client.close();
@@ -99,17 +86,17 @@ class MeshwardenKilledFaultsE2E {
     @Test
     void theNextRunConvergesAndNothingIsWrittenTwice() throws Exception {
         startApp("first");
-        JsonNode first = post("/api/v1/runs");
+        JsonNode first = app.post("/api/v1/runs");
         assertEquals("running", first.path("outcome").asText(), first::toString);
         int seen = awaitWrites(KILL_AFTER);
-        app.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        app.kill();
         int landed = appWrites().size();
 
         startApp("second");
-        JsonNode started = post("/api/v1/runs");
-        JsonNode second = awaitRun(started.path("id").asText());
+        JsonNode started = app.post("/api/v1/runs");
+        JsonNode second = app.awaitRun(started.path("id").asText(), Duration.ofSeconds(120));
         assertEquals("applied", second.path("outcome").asText(), second::toString);
-        Set<String> appliedBySecond = applied(second);
+        Set<String> appliedBySecond = PackagedMeshwarden.applied(second);
 
         Set<String> all = new TreeSet<>();
         for (int i = 0; i < CRON_JOBS; i++) {
@@ -128,19 +115,14 @@ class MeshwardenKilledFaultsE2E {
         assertEquals(once, perObject, "answered writes of the packaged app per CronJob, from the audit log");
         assertEquals(CRON_JOBS - landed, appliedBySecond.size(), "the next run applied exactly the rest");
 
-        Map<String, Long> events = new TreeMap<>();
-        client.v1().events().inNamespace(ns).list().getItems().stream()
-                .filter(e -> Applier.EVENT_REASON.equals(e.getReason()))
-                .forEach(e -> events.merge(e.getInvolvedObject().getName(), 1L, Long::sum));
+        Map<String, Long> events = FaultWorkloads.appliedEvents(client, ns);
         assertTrue(events.values().stream().allMatch(n -> n == 1), () -> "at most one Event each: " + events);
         long missingEvents = CRON_JOBS - events.size();
         String line = String.format("Meshwarden (packaged app) kill -9 after write %d | writes landed before the"
                 + " kill %d | next run: applied %d, outcome %s | changes checked %d | duplicates %d | Events missing"
                 + " %d%n", seen, landed, appliedBySecond.size(), second.path("outcome").asText(), CRON_JOBS,
                 perObject.values().stream().mapToLong(n -> n - 1).sum(), missingEvents);
-        System.out.print("FAULTS " + line);
-        Files.writeString(ApiServerFaultsE2E.FIGURES, line, java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
+        FaultWorkloads.figure(line);
 
         // The revert record: what the killed run applied must be in a later run's record, or the loss stated.
         List<String> notes = new ArrayList<>();
@@ -157,86 +139,10 @@ class MeshwardenKilledFaultsE2E {
 
     // ------------------------------------------------------------------------------------------------ the app
 
-    void startApp(String label) throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        List<String> options = List.of("-Xmx256m", "-Dquarkus.http.port=" + port,
-                "-Dmeshwarden.store.type=file", "-Dmeshwarden.store.dir=" + work.resolve("policies"),
-                "-Dmeshwarden.cluster.enabled=true", "-Dmeshwarden.cluster.istio-namespace=" + ns + "-istio",
-                "-Dmeshwarden.audit.enabled=false", "-Dmeshwarden.enforce.enabled=false",
-                "-Dmeshwarden.leader-election.enabled=false", "-Dmeshwarden.auth.mode=none",
-                "-Dmeshwarden.rollout.writes-per-second=4");
-        ProcessBuilder pb = new ProcessBuilder(PackagedArtifact.current().command(options, List.of()))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("app.log").toFile()));
-        pb.environment().put("KUBECONFIG", cp.state().resolve("kubeconfig").toString());
-        Files.writeString(work.resolve("app.log"), "== " + label + "\n", java.nio.file.StandardOpenOption.CREATE,
-                java.nio.file.StandardOpenOption.APPEND);
-        app = pb.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (true) {
-            if (!app.isAlive()) {
-                fail("the app exited (" + app.exitValue() + "); see " + work.resolve("app.log"));
-            }
-            try {
-                if (http.send(HttpRequest.newBuilder(uri("/q/health/ready")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // Not listening yet.
-            }
-            if (System.nanoTime() > deadline) {
-                fail("the app was not ready within 90 s; see " + work.resolve("app.log"));
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    void stopApp() {
-        if (app != null && app.isAlive()) {
-            app.destroyForcibly();
-        }
-    }
-
-    URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
-    }
-
-    JsonNode post(String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers
-                .noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        assertTrue(r.statusCode() / 100 == 2, () -> "POST " + path + ": " + r.statusCode() + " " + r.body());
-        return JSON.readTree(r.body());
-    }
-
-    JsonNode awaitRun(String id) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (true) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/api/v1/runs/" + id)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            JsonNode run = JSON.readTree(r.body());
-            if (!"running".equals(run.path("outcome").asText())) {
-                return run;
-            }
-            if (System.nanoTime() > deadline) {
-                fail("run " + id + " still running after 120 s");
-            }
-            Thread.sleep(250);
-        }
-    }
-
-    /** The CronJobs a run's outcomes record as applied. */
-    static Set<String> applied(JsonNode run) {
-        Set<String> names = new TreeSet<>();
-        for (JsonNode o : run.path("outcomes")) {
-            if ("APPLIED".equals(o.path("status").asText())) {
-                String id = o.path("change").path("id").asText();
-                names.add(id.substring(id.lastIndexOf('/') + 1, id.lastIndexOf('#')));
-            }
-        }
-        return names;
+    void startApp(String label) {
+        app = PackagedMeshwarden.start(label, work, cp.state().resolve("kubeconfig"), ns + "-istio",
+                List.of("-Dmeshwarden.leader-election.enabled=false", "-Dmeshwarden.rollout.writes-per-second=4"),
+                Map.of());
     }
 
     int awaitWrites(int k) throws InterruptedException {
@@ -244,7 +150,7 @@ class MeshwardenKilledFaultsE2E {
         int seen;
         while ((seen = appWrites().size()) < k) {
             if (System.nanoTime() > deadline) {
-                fail("no write " + k + " of the app within 90 s; seen " + seen + "; see " + work.resolve("app.log"));
+                fail("no write " + k + " of the app within 90 s; seen " + seen + "; see " + app.log());
             }
             Thread.sleep(10);
         }

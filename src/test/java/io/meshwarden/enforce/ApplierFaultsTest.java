@@ -223,6 +223,23 @@ class ApplierFaultsTest {
         assertEquals(1, setup.policy().v1().podDisruptionBudget().inNamespace("apps").list().getItems().size());
     }
 
+    /**
+     * The Event is a write like the patch: its answer lost, it is sent again, and the retry meeting the Event the
+     * first attempt created (409) counts as recorded, so the change has one Event, not none and not two.
+     */
+    @Test
+    void anEventWhoseAnswerWasLostIsRetriedAndRecordedOnce() {
+        faults.on("POST", EVENTS, drop(true), drop(false));
+
+        Outcome o = applier(client).apply(plan(label("a")), false).outcomes().get(0);
+
+        assertEquals(Status.APPLIED, o.status(), o::toString);
+        assertNull(o.eventError(), "recorded: the first attempt landed");
+        // The third met the first's Event (409): one Event in the store.
+        assertEquals(3, faults.received("POST", EVENTS), faults::report);
+        assertEquals(1, setup.v1().events().inNamespace("apps").list().getItems().size());
+    }
+
     @Test
     void refusalsFailAtOnceAndTheOtherChangesAreApplied() {
         faults.always("PATCH", CRONJOBS + "a", status(403));

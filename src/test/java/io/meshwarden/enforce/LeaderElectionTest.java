@@ -7,12 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.meshwarden.model.ResourceRef;
 import io.meshwarden.orchestrate.LeaderLease;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.ZonedDateTime;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
@@ -111,6 +115,69 @@ class LeaderElectionTest {
             assertTrue(cluster.get("batch/v1", "CronJob", "apps", "b").at(
                     "/spec/jobTemplate/spec/template/metadata/labels/sidecar.istio.io~1inject").isMissingNode(),
                     "the change after the loss was not sent");
+        }
+    }
+
+    /**
+     * A process paused past the renew deadline (SIGSTOP, a long GC) resumes with the elector's flag still set: the
+     * elector has not run since. The lease must count as lost from the clock alone, before any request returns, or
+     * the resumed run writes while another replica holds the lease (LeaderFailoverFaultsE2E, the pause).
+     */
+    @Test
+    void leadershipLapsesAtTheRenewDeadlineWhenRenewalsStop() throws Exception {
+        try (MockCluster cluster = new MockCluster()) {
+            AtomicLong clock = new AtomicLong(System.nanoTime());
+            // Renewals every 10 s: none happens while the test plays the pause.
+            LeaderLease lease = new LeaderLease(cluster.server.createClient(), "meshwarden-system",
+                    "meshwarden-leader", "replica-1", Duration.ofSeconds(60), Duration.ofSeconds(30),
+                    Duration.ofSeconds(10), clock::get);
+            lease.start();
+            try {
+                await("the lease", lease::isLeader);
+                clock.addAndGet(Duration.ofSeconds(29).toNanos());
+                assertTrue(lease.isLeader(), "within the renew deadline");
+                clock.addAndGet(Duration.ofSeconds(2).toNanos());
+                assertFalse(lease.isLeader(), "31 s after the last renew began, with no renew since");
+            } finally {
+                lease.stop();
+            }
+        }
+    }
+
+    /**
+     * fabric8's elector competes once. A replica that lost the lease (another took it while it was partitioned or
+     * paused) must compete again, or once the new leader goes away nobody enforces.
+     */
+    @Test
+    void aReplicaThatLostTheLeaseCompetesAgain() throws Exception {
+        try (MockCluster cluster = new MockCluster()) {
+            LeaderLease lease = lease(cluster, "replica-1");
+            lease.start();
+            try {
+                await("the lease", lease::isLeader);
+                // An intruder takes the lease and never renews it: it expires 2 s later.
+                for (int attempt = 1; ; attempt++) {
+                    Lease l = cluster.client.leases().inNamespace("meshwarden-system").withName("meshwarden-leader")
+                            .get();
+                    l.getSpec().setHolderIdentity("intruder");
+                    l.getSpec().setRenewTime(ZonedDateTime.now());
+                    try {
+                        cluster.client.leases().inNamespace("meshwarden-system").resource(l).update();
+                        break;
+                    } catch (KubernetesClientException e) {
+                        // Renewed in between (409): read again.
+                        if (e.getCode() != 409 || attempt >= 10) {
+                            throw e;
+                        }
+                    }
+                }
+                await("the lease lost", () -> !lease.isLeader());
+                await("the lease won again", lease::isLeader);
+                assertEquals("replica-1", cluster.client.leases().inNamespace("meshwarden-system")
+                        .withName("meshwarden-leader").get().getSpec().getHolderIdentity());
+            } finally {
+                lease.stop();
+            }
         }
     }
 }
