@@ -84,14 +84,9 @@ class LeaderFailoverFaultsE2E {
     @BeforeEach
     void setUp() throws IOException {
         client = cp.client(SETUP_AGENT);
-        ControlPlane.installIstioCrds(client);
-        ns = ControlPlane.namespace(client, "e2e-leader-" + ControlPlane.suffix(), Map.of("istio-injection",
-                "enabled"));
-        for (int i = 0; i < CRON_JOBS; i++) {
-            client.resource(EnforcementE2E.cronJob(ns, String.format("job-%02d", i))).create();
-        }
-        work = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "faults-leader-");
-        PackagedMeshwarden.policy(work, "fault-jobs", "InjectionExclusion", ns, "{whenNativeSidecars: enforce}");
+        PackagedMeshwarden.JobsSetup setup = PackagedMeshwarden.cronJobNamespace(client, "leader", CRON_JOBS);
+        ns = setup.ns();
+        work = setup.work();
         for (String name : List.of("replica-a", "replica-b")) {
             replicas.add(replica(name));
         }

@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.enforce.Applier;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,14 +61,9 @@ class MeshwardenKilledFaultsE2E {
     @BeforeEach
     void setUp() throws IOException {
         client = cp.client(SETUP_AGENT);
-        ControlPlane.installIstioCrds(client);
-        ns = ControlPlane.namespace(client, "e2e-appkill-" + ControlPlane.suffix(), Map.of("istio-injection",
-                "enabled"));
-        for (int i = 0; i < CRON_JOBS; i++) {
-            client.resource(EnforcementE2E.cronJob(ns, String.format("job-%02d", i))).create();
-        }
-        work = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "faults-app-");
-        PackagedMeshwarden.policy(work, "fault-jobs", "InjectionExclusion", ns, "{whenNativeSidecars: enforce}");
+        PackagedMeshwarden.JobsSetup setup = PackagedMeshwarden.cronJobNamespace(client, "appkill", CRON_JOBS);
+        ns = setup.ns();
+        work = setup.work();
     }
 
     @AfterEach

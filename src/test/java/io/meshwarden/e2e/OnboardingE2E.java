@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Event;
@@ -21,12 +20,9 @@ import io.meshwarden.enforce.OnboardingProgress;
 import io.meshwarden.enforce.RolloutRunner;
 import io.meshwarden.testing.PackagedArtifact;
 import java.io.BufferedReader;
-import java.io.FileInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,7 +31,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -45,8 +40,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -116,24 +109,8 @@ class OnboardingE2E {
     // ------------------------------------------------------------------------------------------------ the webhook
 
     static void startWebhook() throws Exception {
-        Path dir = Files.createTempDirectory("onboard-webhook");
-        Path keystore = dir.resolve("webhook.p12");
-        WebhookSelectionE2E.run("keytool", "-genkeypair", "-alias", "webhook", "-keyalg", "EC", "-groupname",
-                "secp256r1", "-validity", "2", "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-storetype",
-                "PKCS12", "-keystore", keystore.toString(), "-storepass", "changeit", "-keypass", "changeit");
-        Path cert = dir.resolve("webhook.pem");
-        WebhookSelectionE2E.run("keytool", "-exportcert", "-rfc", "-alias", "webhook", "-keystore",
-                keystore.toString(), "-storepass", "changeit", "-file", cert.toString());
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(keystore.toFile())) {
-            ks.load(in, "changeit".toCharArray());
-        }
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, "changeit".toCharArray());
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(kmf.getKeyManagers(), null, null);
-        server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        server.setHttpsConfigurator(new HttpsConfigurator(ssl));
+        LoopbackWebhook webhook = LoopbackWebhook.create("onboard-webhook");
+        server = webhook.server();
         server.createContext("/inject", exchange -> {
             ObjectNode answer = IstioTools.JSON.createObjectNode().put("apiVersion", "admission.k8s.io/v1")
                     .put("kind", "AdmissionReview");
@@ -159,7 +136,7 @@ class OnboardingE2E {
             }
         });
         server.start();
-        String caBundle = Base64.getEncoder().encodeToString(Files.readAllBytes(cert));
+        String caBundle = webhook.caBundle();
         webhookConfig = "e2e-onboard-injector-" + suffix;
         ControlPlane.apply(client, """
                 apiVersion: admissionregistration.k8s.io/v1

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.testing.PackagedArtifact;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -84,6 +85,25 @@ final class PackagedMeshwarden {
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * A namespace labelled for injection with {@code cronJobs} CronJobs (each one change of the policy
+     * {@code fault-jobs}, InjectionExclusion in enforce mode), and a work directory under target/ whose store holds
+     * that policy: the setup of the fault classes that run the packaged app. 
+     */
+    static JobsSetup cronJobNamespace(KubernetesClient client, String prefix, int cronJobs) throws IOException {
+        ControlPlane.installIstioCrds(client);
+        String ns = ControlPlane.namespace(client, "e2e-" + prefix + "-" + ControlPlane.suffix(),
+                Map.of("istio-injection", "enabled"));
+        for (int i = 0; i < cronJobs; i++) {
+            client.resource(EnforcementE2E.cronJob(ns, String.format("job-%02d", i))).create();
+        }
+        Path work = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "faults-" + prefix + "-");
+        policy(work, "fault-jobs", "InjectionExclusion", ns, "{whenNativeSidecars: enforce}");
+        return new JobsSetup(ns, work);
+    }
+
+    record JobsSetup(String ns, Path work) {}
 
     /** Writes one MeshPolicy in enforce mode for {@code ns} into the work directory's file store. */
     static void policy(Path work, String name, String type, String ns, String parameters) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -16,15 +15,8 @@ import io.meshwarden.istio.Mesh;
 import io.meshwarden.model.ClusterSnapshot;
 import io.meshwarden.model.Workload;
 import io.meshwarden.testing.Fixtures;
-import java.io.FileInputStream;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,8 +24,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,18 +49,10 @@ class WebhookSelectionE2E {
     static void installWebhooks() throws Exception {
         client = ControlPlane.client();
         suffix = ControlPlane.suffix();
-        Path dir = Files.createTempDirectory("webhook");
-        Path keystore = dir.resolve("webhook.p12");
-        run("keytool", "-genkeypair", "-alias", "webhook", "-keyalg", "EC", "-groupname", "secp256r1", "-validity",
-                "2", "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-storetype", "PKCS12", "-keystore",
-                keystore.toString(), "-storepass", "changeit", "-keypass", "changeit");
-        Path cert = dir.resolve("webhook.pem");
-        run("keytool", "-exportcert", "-rfc", "-alias", "webhook", "-keystore", keystore.toString(), "-storepass",
-                "changeit", "-file", cert.toString());
-        server = start(keystore);
-
-        url = "https://127.0.0.1:" + server.getAddress().getPort() + "/inject";
-        caBundle = Base64.getEncoder().encodeToString(Files.readAllBytes(cert));
+        LoopbackWebhook webhook = LoopbackWebhook.create("webhook");
+        server = recording(webhook.server());
+        url = webhook.url("/inject");
+        caBundle = webhook.caBundle();
     }
 
     static String url;
@@ -134,17 +116,7 @@ class WebhookSelectionE2E {
     }
 
     /** Allows every pod and records which ones the API server sent. */
-    static HttpsServer start(Path keystore) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = new FileInputStream(keystore.toFile())) {
-            ks.load(in, "changeit".toCharArray());
-        }
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, "changeit".toCharArray());
-        SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(kmf.getKeyManagers(), null, null);
-        HttpsServer s = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
-        s.setHttpsConfigurator(new HttpsConfigurator(ssl));
+    static HttpsServer recording(HttpsServer s) {
         s.createContext("/inject", exchange -> {
             JsonNode review = IstioTools.JSON.readTree(exchange.getRequestBody());
             JsonNode pod = review.at("/request/object");

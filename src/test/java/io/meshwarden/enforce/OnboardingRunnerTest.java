@@ -14,11 +14,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.evaluate.Remedy;
 import io.meshwarden.policy.MeshPolicy;
-import java.time.Clock;
+import io.meshwarden.testing.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +38,7 @@ class OnboardingRunnerTest {
 
     private MockCluster cluster;
     private KubernetesClient client;
-    private final MutableClock clock = new MutableClock();
+    private final FakeClock clock = new FakeClock(T0);
     /** The injector as the fake controller applies it; false: new pods get no sidecar although they should. */
     private boolean injectorWorks = true;
     /** Run on each sleep after the fake controller, with the sleep's number. */
@@ -49,25 +47,6 @@ class OnboardingRunnerTest {
     private int sleeps;
     /** Deployments in the order their rollouts started, as the fake controller saw them. */
     private final List<String> rolled = new ArrayList<>();
-
-    static final class MutableClock extends Clock {
-        volatile Instant now = T0;
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
 
     @BeforeEach
     void start() {
@@ -81,7 +60,7 @@ class OnboardingRunnerTest {
     }
 
     private final RolloutSleeper sleeper = d -> {
-        clock.now = clock.now.plus(d);
+        clock.advance(d);
         controllers();
         hook.accept(++sleeps);
     };
@@ -273,7 +252,8 @@ class OnboardingRunnerTest {
         assertEquals(3, batches.size(), "the service is told after each batch");
         assertEquals(3, events("shop", Applier.EVENT_REASON).size(), "one Event per restart");
         // Paused twice between the three batches (each rollout takes one poll here).
-        assertTrue(Duration.between(T0, clock.now).compareTo(Duration.ofSeconds(120)) >= 0, clock.now.toString());
+        assertTrue(Duration.between(T0, clock.instant()).compareTo(Duration.ofSeconds(120)) >= 0,
+                clock.instant().toString());
     }
 
     @Test

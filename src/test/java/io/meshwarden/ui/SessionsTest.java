@@ -6,57 +6,38 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwarden.auth.Caller;
-import java.time.Clock;
+import io.meshwarden.testing.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class SessionsTest {
-    /** A clock the test moves. */
-    static final class Ticking extends Clock {
-        Instant now = Instant.parse("2026-11-30T12:00:00Z");
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
+    static final Instant T0 = Instant.parse("2026-11-30T12:00:00Z");
 
     @Test
     void sessionsEndWhenIdleAndAfterTheirAbsoluteLifetime() {
-        Ticking clock = new Ticking();
+        FakeClock clock = new FakeClock(T0);
         Sessions sessions = new Sessions(clock);
         Sessions.Session s = sessions.create("t", Caller.ANONYMOUS);
         assertEquals(43, s.id().length());
         assertNotEquals(s.id(), s.csrf());
-        clock.now = clock.now.plus(Sessions.IDLE.minusSeconds(1));
+        clock.advance(Sessions.IDLE.minusSeconds(1));
         assertTrue(sessions.find(s.id()).isPresent(), "used within the idle time");
-        clock.now = clock.now.plus(Sessions.IDLE.plusSeconds(1));
+        clock.advance(Sessions.IDLE.plusSeconds(1));
         assertFalse(sessions.find(s.id()).isPresent(), "idle too long");
 
         Sessions.Session busy = sessions.create("t", Caller.ANONYMOUS);
         for (Duration d = Duration.ZERO; d.compareTo(Sessions.ABSOLUTE) < 0; d = d.plus(Sessions.IDLE.dividedBy(2))) {
             assertTrue(sessions.find(busy.id()).isPresent());
-            clock.now = clock.now.plus(Sessions.IDLE.dividedBy(2));
+            clock.advance(Sessions.IDLE.dividedBy(2));
         }
-        clock.now = clock.now.plusSeconds(1);
+        clock.advance(Duration.ofSeconds(1));
         assertFalse(sessions.find(busy.id()).isPresent(), "past the absolute lifetime, however busy");
     }
 
     @Test
     void theLeastRecentlyUsedGoesFirstPastTheBound() {
-        Sessions sessions = new Sessions(new Ticking());
+        Sessions sessions = new Sessions(new FakeClock(T0));
         Sessions.Session first = sessions.create("t", Caller.ANONYMOUS);
         Sessions.Session second = sessions.create("t", Caller.ANONYMOUS);
         sessions.find(first.id());
@@ -70,7 +51,7 @@ class SessionsTest {
 
     @Test
     void csrfTokensCompareExactly() {
-        Sessions.Session s = new Sessions(new Ticking()).create("t", Caller.ANONYMOUS);
+        Sessions.Session s = new Sessions(new FakeClock(T0)).create("t", Caller.ANONYMOUS);
         assertTrue(s.csrfMatches(s.csrf()));
         assertFalse(s.csrfMatches(null));
         assertFalse(s.csrfMatches(""));

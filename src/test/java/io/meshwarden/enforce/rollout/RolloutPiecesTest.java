@@ -13,6 +13,7 @@ import io.meshwarden.enforce.RolloutConfig;
 import io.meshwarden.enforce.RolloutRateLimiter;
 import io.meshwarden.enforce.RolloutReadiness;
 import io.meshwarden.model.ResourceRef;
+import io.meshwarden.testing.FakeClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

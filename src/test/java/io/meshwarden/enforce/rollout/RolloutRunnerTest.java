@@ -35,6 +35,7 @@ import io.meshwarden.enforce.RolloutResult;
 import io.meshwarden.enforce.RolloutRunner;
 import io.meshwarden.enforce.RolloutSleeper;
 import io.meshwarden.model.ResourceRef;
+import io.meshwarden.testing.FakeClock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;

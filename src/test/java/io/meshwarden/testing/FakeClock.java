@@ -1,4 +1,4 @@
-package io.meshwarden.enforce.rollout;
+package io.meshwarden.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -7,14 +7,14 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /** A clock that moves only when the test (its fake sleeper) moves it. */
-final class FakeClock extends Clock {
+public final class FakeClock extends Clock {
     private volatile Instant now;
 
-    FakeClock(Instant start) {
+    public FakeClock(Instant start) {
         this.now = start;
     }
 
-    void advance(Duration d) {
+    public void advance(Duration d) {
         now = now.plus(d);
     }
 
