@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.testing.RunPolling;
+import io.meshwarden.testing.Workloads;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -39,17 +40,7 @@ class OnboardingApiTest {
 
     /** A Deployment with {@code n} running pods, owned through its ReplicaSet, with or without istio-proxy. */
     private static void deployment(KubernetesClient k, String ns, String name, int n, boolean proxy) {
-        create(k, """
-                apiVersion: apps/v1
-                kind: Deployment
-                metadata: {name: %s, namespace: %s}
-                spec:
-                  replicas: %d
-                  selector: {matchLabels: {app: %s}}
-                  template:
-                    metadata: {labels: {app: %s}}
-                    spec: {containers: [{name: app, image: app}]}
-                """.formatted(name, ns, n, name, name));
+        create(k, Workloads.deploymentYaml(ns, name, n));
         for (int i = 0; i < n; i++) {
             create(k, """
                     apiVersion: v1

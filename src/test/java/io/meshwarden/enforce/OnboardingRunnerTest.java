@@ -15,6 +15,7 @@ import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.evaluate.Remedy;
 import io.meshwarden.policy.MeshPolicy;
 import io.meshwarden.testing.FakeClock;
+import io.meshwarden.testing.Workloads;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -73,17 +74,7 @@ class OnboardingRunnerTest {
     }
 
     private void deployment(String ns, String name, int replicas, boolean proxy) {
-        cluster.apply("""
-                apiVersion: apps/v1
-                kind: Deployment
-                metadata: {name: %s, namespace: %s}
-                spec:
-                  replicas: %d
-                  selector: {matchLabels: {app: %s}}
-                  template:
-                    metadata: {labels: {app: %s}}
-                    spec: {containers: [{name: app, image: app}]}
-                """.formatted(name, ns, replicas, name, name));
+        cluster.apply(Workloads.deploymentYaml(ns, name, replicas));
         Deployment d = client.apps().deployments().inNamespace(ns).withName(name).get();
         pods(d, "old", proxy, Map.of());
         status(d, d.getMetadata().getGeneration(), replicas);
@@ -99,17 +90,9 @@ class OnboardingRunnerTest {
                   minReplicas: 1
                   maxReplicas: 10
                 """.formatted(target, ns, target));
-        hpaDesired(ns, target, desired);
+        Workloads.hpaDesired(client, ns, target, desired);
     }
 
-    private void hpaDesired(String ns, String name, int desired) {
-        client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).withName(name).editStatus(h -> {
-            h.setStatus(new io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerStatus());
-            h.getStatus().setDesiredReplicas(desired);
-            h.getStatus().setCurrentReplicas(desired);
-            return h;
-        });
-    }
 
     private void pods(Deployment d, String hash, boolean proxy, Map<String, String> template) {
         String ns = d.getMetadata().getNamespace();
@@ -288,7 +271,7 @@ class OnboardingRunnerTest {
         MeshPolicy policy = coverage("{batchSize: 2, halt: {hpaSurgePercent: 100}}");
         hook = n -> {
             if (rolled.contains("shop/scaled")) {
-                hpaDesired("shop", "scaled", 3);
+                Workloads.hpaDesired(client, "shop", "scaled", 3);
             }
         };
         OnboardingPlan plan = plan(policy, T0);

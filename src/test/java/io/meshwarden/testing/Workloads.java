@@ -1,7 +1,9 @@
 package io.meshwarden.testing;
 
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerStatus;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
 
 /** Cluster objects the API tests create in the mock server. */
 public final class Workloads {
@@ -15,5 +17,30 @@ public final class Workloads {
                 .withNewMetadata().addToLabels("app", "nightly").endMetadata().withNewSpec().addNewContainer()
                 .withName("job").withImage("job").endContainer().withRestartPolicy("OnFailure").endSpec()
                 .endTemplate().endSpec().endJobTemplate().endSpec().build();
+    }
+
+    /** A Deployment's YAML: {@code replicas} replicas of one container {@code app}, selected by {@code app: name}. */
+    public static String deploymentYaml(String namespace, String name, int replicas) {
+        return """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: %s, namespace: %s}
+                spec:
+                  replicas: %d
+                  selector: {matchLabels: {app: %s}}
+                  template:
+                    metadata: {labels: {app: %s}}
+                    spec: {containers: [{name: app, image: app}]}
+                """.formatted(name, namespace, replicas, name, name);
+    }
+
+    /** Sets an HPA's status as its controller would after deciding on {@code desired} replicas. */
+    public static void hpaDesired(KubernetesClient client, String namespace, String name, int desired) {
+        client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(namespace).withName(name).editStatus(h -> {
+            h.setStatus(new HorizontalPodAutoscalerStatus());
+            h.getStatus().setDesiredReplicas(desired);
+            h.getStatus().setCurrentReplicas(desired);
+            return h;
+        });
     }
 }

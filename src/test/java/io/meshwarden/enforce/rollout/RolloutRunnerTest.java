@@ -36,6 +36,7 @@ import io.meshwarden.enforce.RolloutRunner;
 import io.meshwarden.enforce.RolloutSleeper;
 import io.meshwarden.model.ResourceRef;
 import io.meshwarden.testing.FakeClock;
+import io.meshwarden.testing.Workloads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -185,17 +186,9 @@ class RolloutRunnerTest {
                         .endMetadata().withNewSpec().withNewScaleTargetRef().withApiVersion("apps/v1")
                         .withKind("Deployment").withName(target).endScaleTargetRef().withMinReplicas(2)
                         .withMaxReplicas(20).endSpec().build()).create();
-        hpaDesired(ns, target, desired);
+        Workloads.hpaDesired(client, ns, target, desired);
     }
 
-    private void hpaDesired(String ns, String name, int desired) {
-        client.autoscaling().v2().horizontalPodAutoscalers().inNamespace(ns).withName(name).editStatus(h -> {
-            h.setStatus(new io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerStatus());
-            h.getStatus().setDesiredReplicas(desired);
-            h.getStatus().setCurrentReplicas(desired);
-            return h;
-        });
-    }
 
     private static Change restart(String ns, String name) {
         return new Change("Deployment/" + ns + "/" + name + "#1", new ResourceRef("apps/v1", "Deployment", ns, name),
@@ -411,9 +404,9 @@ class RolloutRunnerTest {
         stalled.add("a/api");
         hook = n -> {
             if (n == 1) {
-                hpaDesired("a", "api", 3);
+                Workloads.hpaDesired(client, "a", "api", 3);
             } else if (n == 2) {
-                hpaDesired("a", "api", 4);
+                Workloads.hpaDesired(client, "a", "api", 4);
             }
         };
         dispatcher.clear();
