@@ -111,7 +111,13 @@ class ReportApiTest {
         String metrics = given().get("/q/metrics").asString();
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("meshwarden_findings{") && l.contains(
                 "policy=\"report-jobs\"") && l.contains("type=\"InjectionExclusion\"")), metrics);
-        assertTrue(metrics.contains("meshwarden_compliance_score"));
+        // The gauge reads this application's report: the test JVM starts several applications, and a gauge bound to
+        // an earlier one's bean would show its stale score or vanish (observe/MetersOnShutdown).
+        double score = ((Number) given().get("/api/v1/reports/latest").path("summary.score")).doubleValue();
+        String scoreLine = metrics.lines().filter(l -> l.startsWith("meshwarden_compliance_score")).findFirst()
+                .orElseThrow(() -> new AssertionError("no meshwarden_compliance_score in\n" + metrics));
+        assertEquals(score, Double.parseDouble(scoreLine.substring(scoreLine.lastIndexOf(' ') + 1)), 1e-9,
+                scoreLine);
         assertTrue(metrics.contains("meshwarden_audit_runs_total{outcome=\"success\"}"));
 
         // Fixing the CronJob in the cluster clears its finding and its metric series on the next audit.
