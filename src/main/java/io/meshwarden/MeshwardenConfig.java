@@ -122,6 +122,14 @@ public interface MeshwardenConfig {
         /** The enforcer health check is DOWN after this many consecutive failed runs. */
         @WithDefault("3")
         int failureThreshold();
+
+        /**
+         * How long POST /api/v1/runs and the dashboard wait for a run's plan before answering with the run still
+         * planning (202, poll its Location). Below quarkus.http.idle-timeout (30 s), which would close the connection
+         * of a request still waiting: a dry run of a large cluster reads each object its plan would write.
+         */
+        @WithDefault("20s")
+        Duration answerWithin();
     }
 
     /** The onboarding run's resume of a running onboarding no replica carries on (read by its @Scheduled). */

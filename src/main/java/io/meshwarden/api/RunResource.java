@@ -1,5 +1,6 @@
 package io.meshwarden.api;
 
+import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.Refusal;
 import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.Caller;
@@ -34,6 +35,8 @@ public class RunResource {
     EnforcementService service;
     @Inject
     CurrentCaller caller;
+    @Inject
+    MeshwardenConfig config;
 
     @POST
     @Operation(summary = "Start an enforcement run", description = "Reads the cluster, evaluates every policy, "
@@ -48,13 +51,14 @@ public class RunResource {
     @APIResponse(responseCode = "201", description = "The finished dry run (outcome planned), or a run that failed to "
             + "plan; Location names it")
     @APIResponse(responseCode = "202", description = "The run with its plan, applying in the background through the "
-            + "rollout budget; poll Location")
+            + "rollout budget; or a run (a dry run too) still planning after meshwarden.enforce.answer-within (20 s), "
+            + "with an empty plan and outcome running; poll Location")
     @APIResponse(responseCode = "409", description = "A run is already in progress")
     @APIResponse(responseCode = "503", description = "No cluster is configured")
     public Response start(@Parameter(description = "Plan only; apply nothing") @QueryParam("dryRun")
             @DefaultValue("false") boolean dryRun, @Context UriInfo uriInfo) {
         Caller who = caller.get();
-        EnforcementRun run = service.run("manual", dryRun, who);
+        EnforcementRun run = service.start("manual", dryRun, who, config.enforce().answerWithin());
         AuditLog.run(who, "run.start", run.id(), dryRun, run.outcome());
         java.net.URI location = uriInfo.getAbsolutePathBuilder().path(run.id()).build();
         if ("running".equals(run.outcome())) {

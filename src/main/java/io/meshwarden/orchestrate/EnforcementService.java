@@ -31,6 +31,7 @@ import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -40,8 +41,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -57,6 +62,8 @@ public class EnforcementService {
     private static final Logger LOG = Logger.getLogger(EnforcementService.class);
     /** Kinds that own Helm values (the Sail operator's Istio, IstioOperator); patched only when allowed. */
     private static final Set<String> VALUE_OWNERS = Set.of("Istio", "IstioOperator");
+    static final String PLANNING = "planning: reading the cluster, evaluating and reading the holds of the objects "
+            + "the plan would write; the plan appears here when it is done";
 
     private final MeshwardenConfig config;
     private final AuditJob audits;
@@ -120,8 +127,71 @@ public class EnforcementService {
         if (!busy.compareAndSet(false, true)) {
             throw Refusal.conflict("an enforcement run is already in progress");
         }
-        String id = "run-" + Instant.now().getEpochSecond() + "-" + sequence.incrementAndGet();
+        return plannedRun(newRunId("run"), Instant.now(), trigger, dryRun, startedBy);
+    }
+
+    /**
+     * Starts a run as {@link #run} does, but plans on the enforcer thread and waits at most {@code answerWithin} for
+     * the plan: a run still planning then is answered as {@code running} with an empty plan, and its record is
+     * replaced when the plan (or the failure) is in. A refusal while the caller still waits is thrown as from
+     * {@link #run}; one after the answer is recorded as the run's failure.
+     */
+    public EnforcementRun start(String trigger, boolean dryRun, Caller startedBy, Duration answerWithin) {
+        if (!audits.clusterEnabled()) {
+            throw Refusal.unavailable("no cluster is configured (meshwarden.cluster.enabled)");
+        }
+        if (!dryRun && !leadership.mayEnforce()) {
+            throw Refusal.conflict("this replica does not enforce: " + leadership.describe());
+        }
+        if (!busy.compareAndSet(false, true)) {
+            throw Refusal.conflict("an enforcement run is already in progress");
+        }
+        String id = newRunId("run");
         Instant started = Instant.now();
+        CompletableFuture<EnforcementRun> planned = new CompletableFuture<>();
+        AtomicBoolean answered = new AtomicBoolean();
+        try {
+            worker.submit(() -> {
+                try {
+                    planned.complete(plannedRun(id, started, trigger, dryRun, startedBy));
+                } catch (Refusal e) {
+                    synchronized (planned) {
+                        if (!answered.get()) {
+                            planned.completeExceptionally(e);
+                            return;
+                        }
+                    }
+                    fail(id, trigger, startedBy, dryRun, started, null, e);
+                }
+            });
+        } catch (RuntimeException e) {
+            busy.set(false);
+            throw e;
+        }
+        try {
+            return planned.get(answerWithin.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            synchronized (planned) {
+                if (!planned.isDone()) {
+                    answered.set(true);
+                    EnforcementRun planning = new EnforcementRun(id, trigger, startedBy.user(), dryRun, started, null,
+                            "running", new Plan(List.of(), List.of()), List.of(), null, List.of(PLANNING), List.of(),
+                            null);
+                    recordIfAbsent(planning);
+                    return planning;
+                }
+            }
+            return planned.join();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Refusal.unavailable("interrupted while the run was planning; it goes on: see GET /api/v1/runs");
+        }
+    }
+
+    /** Plans (and, unless a dry run, starts applying) with the one-run flag already taken; releases it when done. */
+    private EnforcementRun plannedRun(String id, Instant started, String trigger, boolean dryRun, Caller startedBy) {
         boolean background = false;
         Plan plan = null;
         try {
@@ -355,6 +425,15 @@ public class EnforcementService {
                     + release.name() + "/overlay");
         }
         return List.copyOf(new java.util.LinkedHashSet<>(notes));
+    }
+
+    /** Keeps the planning placeholder unless the run's own record is already in. */
+    private void recordIfAbsent(EnforcementRun run) {
+        synchronized (runs) {
+            if (runs.stream().noneMatch(r -> r.id().equals(run.id()))) {
+                record(run);
+            }
+        }
     }
 
     private void record(EnforcementRun run) {

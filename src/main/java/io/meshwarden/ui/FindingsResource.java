@@ -38,7 +38,6 @@ import java.util.regex.Pattern;
 @Blocking
 @Produces(MediaType.TEXT_HTML)
 public class FindingsResource {
-    static final int PAGE_SIZE = 50;
     static final String CLUSTER_SCOPED = "(cluster)";
     private static final Pattern RULE_ID = Pattern.compile("[a-z][a-z0-9]*(-[a-z0-9]+)*");
     private static final int MAX_PARAM = 256;
@@ -107,10 +106,6 @@ public class FindingsResource {
             String message, boolean restartsPods) {
     }
 
-    /** @param prev null on the first page; @param next null on the last */
-    @TemplateData
-    public record Page(int number, int pages, int from, int to, int total, String prev, String next) {
-    }
 
     @TemplateData
 
@@ -158,7 +153,7 @@ public class FindingsResource {
         Report report = latest.get().orElse(null);
         if (report == null) {
             return Templates.findings(viewer.nav("findings"), false, filter, emptyOptions(), List.of(),
-                    new Page(1, 1, 0, 0, 0, null, null), null);
+                    Page.EMPTY, null);
         }
         List<Finding> all = report.result().findings();
         List<Integer> matching = new ArrayList<>();
@@ -167,21 +162,16 @@ public class FindingsResource {
                 matching.add(i);
             }
         }
-        int pages = Math.max(1, (matching.size() + PAGE_SIZE - 1) / PAGE_SIZE);
-        int number = Math.min(pages, Math.max(1, parsePage(pageParam)));
-        int from = (number - 1) * PAGE_SIZE;
-        int to = Math.min(matching.size(), from + PAGE_SIZE);
+        Page page = Page.of(matching.size(), pageParam, "/findings?" + filter.query()
+                + (filter.query().isEmpty() ? "" : "&") + "page=");
         long at = report.generatedAt().toEpochMilli();
         List<Row> rows = new ArrayList<>();
-        for (int i : matching.subList(from, to)) {
+        for (int i : matching.subList(page.start(), page.to())) {
             Finding f = all.get(i);
             rows.add(new Row("/findings/" + i + "?at=" + at, f.severity().wire(), f.policy(), f.rule(),
                     "/rules/" + f.rule(), f.resource().toString(), f.message(),
                     f.remedy() != null && f.remedy().restartsPods()));
         }
-        String base = "/findings?" + filter.query() + (filter.query().isEmpty() ? "" : "&") + "page=";
-        Page page = new Page(number, pages, matching.isEmpty() ? 0 : from + 1, to, matching.size(),
-                number > 1 ? base + (number - 1) : null, number < pages ? base + (number + 1) : null);
         return Templates.findings(viewer.nav("findings"), true, filter, options(all, filter), rows, page,
                 report.generatedAt().toString());
     }
@@ -271,10 +261,6 @@ public class FindingsResource {
 
     private static Options emptyOptions() {
         return new Options(List.of(), List.of(), List.of(), List.of(), List.of(), List.of());
-    }
-
-    private static int parsePage(String p) {
-        return p != null && p.matches("[0-9]{1,6}") ? Integer.parseInt(p) : 1;
     }
 
     /** Query values are bounded: a filter longer than any name is no filter anyone meant. */

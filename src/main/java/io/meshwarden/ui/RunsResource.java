@@ -1,6 +1,7 @@
 package io.meshwarden.ui;
 
 import io.quarkus.qute.TemplateData;
+import io.meshwarden.MeshwardenConfig;
 import io.meshwarden.Refusal;
 import io.meshwarden.auth.AuditLog;
 import io.meshwarden.auth.Caller;
@@ -24,12 +25,15 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Enforcement runs: the list, a run's plan as a diff per object with what happened to each change, and the admin's
@@ -73,7 +77,7 @@ public class RunsResource {
 
     public record RunView(String id, String trigger, String startedBy, boolean dryRun, String startedAt,
             String finishedAt, String outcome, String error, String halt, List<String> notes,
-            List<ObjectDiff> objects, List<SkipRow> skipped, List<StepRow> reverted, String revertedBy,
+            List<ObjectDiff> objects, Page page, List<SkipRow> skipped, List<StepRow> reverted, String revertedBy,
             boolean revertable) {
     }
 
@@ -89,7 +93,7 @@ public class RunsResource {
      */
     @TemplateData
     public record Confirm(String title, String explain, String action, String mode, String button,
-            String buttonClass, boolean possible, String planFrom, List<ObjectDiff> objects, String cancel) {
+            String buttonClass, boolean possible, String planFrom, List<ObjectDiff> objects, Page page, String cancel) {
     }
 
     @CheckedTemplate
@@ -103,10 +107,12 @@ public class RunsResource {
 
     private final EnforcementService service;
     private final Viewer viewer;
+    private final Duration answerWithin;
 
-    public RunsResource(EnforcementService service, Viewer viewer) {
+    public RunsResource(EnforcementService service, Viewer viewer, MeshwardenConfig config) {
         this.service = service;
         this.viewer = viewer;
+        this.answerWithin = config.enforce().answerWithin();
     }
 
     @GET
@@ -125,32 +131,33 @@ public class RunsResource {
 
     @GET
     @Path("{id}")
-    public TemplateInstance run(@PathParam("id") String id) {
+    public TemplateInstance run(@PathParam("id") String id, @QueryParam("page") String page) {
         viewer.requireRead(RUNS + "/" + id);
         EnforcementRun run = find(id);
-        return Templates.run(viewer.nav("runs"), view(run), actions(run));
+        return Templates.run(viewer.nav("runs"), view(run, page), actions(run));
     }
 
     /** The confirmation of a dry run (it changes nothing) or of an enforcing run (the latest dry run's plan). */
     @GET
     @Path("new")
-    public TemplateInstance confirmStart(@QueryParam("mode") String mode) {
+    public TemplateInstance confirmStart(@QueryParam("mode") String mode, @QueryParam("page") String page) {
         viewer.requireRead(RUNS);
         if ("enforce".equals(mode)) {
             Optional<EnforcementRun> dry = latestDryRun();
-            List<ObjectDiff> objects = dry.map(r -> objects(r, true)).orElse(List.of());
+            Paged objects = dry.map(r -> paged(byObject(r, true), page, "/runs/new?mode=enforce&page="))
+                    .orElse(Paged.NONE);
             return Templates.confirm(viewer.nav("runs"), new Confirm("Start an enforcing run",
                     dry.isEmpty() ? "No dry run is kept: start a dry run first to see what an enforcing run would "
                             + "change." : "An enforcing run plans again now and applies the changes of the "
                             + "enforce-mode policies: those below, from the latest dry run, unless the cluster or "
                             + "the policies changed since. Pod-restarting changes roll out one workload at a time.",
                     "/runs", "enforce", "Apply: start the enforcing run", "danger", dry.isPresent(),
-                    dry.map(EnforcementRun::id).orElse(null), objects, "/runs"));
+                    dry.map(EnforcementRun::id).orElse(null), objects.views(), objects.page(), "/runs"));
         }
         return Templates.confirm(viewer.nav("runs"), new Confirm("Start a dry run", "A dry run reads the cluster, "
                 + "evaluates every policy and plans; it changes nothing. Its plan shows every change an enforcing "
                 + "run would make (and previews those of audit-mode policies).", "/runs", "dry-run",
-                "Start the dry run", "primary", true, null, List.of(), "/runs"));
+                "Start the dry run", "primary", true, null, List.of(), Page.EMPTY, "/runs"));
     }
 
     @POST
@@ -160,7 +167,7 @@ public class RunsResource {
         Caller who = viewer.caller();
         EnforcementRun run;
         try {
-            run = service.run("manual", dryRun, who);
+            run = service.start("manual", dryRun, who, answerWithin);
         } catch (Refusal e) {
             throw new PageException(e.status(), "Run not started", e.getMessage());
         }
@@ -170,17 +177,17 @@ public class RunsResource {
 
     @GET
     @Path("{id}/revert")
-    public TemplateInstance confirmRevert(@PathParam("id") String id) {
+    public TemplateInstance confirmRevert(@PathParam("id") String id, @QueryParam("page") String page) {
         viewer.requireRead(RUNS + "/" + id);
         EnforcementRun run = find(id);
-        List<ObjectDiff> objects = revertObjects(run);
-        boolean possible = revertable(run) && !objects.isEmpty();
+        Paged objects = paged(revertsByObject(run), page, "/runs/" + run.id() + "/revert?page=");
+        boolean possible = revertable(run) && objects.page().total() > 0;
         return Templates.confirm(viewer.nav("runs"), new Confirm("Revert " + run.id(), possible
                 ? "Reverting restores every field this run patched and deletes the objects it created, provided none "
                         + "changed since; the run's policies are then put on hold for these objects until released."
                 : "This run has nothing to revert (a dry run, nothing applied, or reverted already).",
-                "/runs/" + run.id() + "/revert", "revert", "Revert the run", "danger", possible, null, objects,
-                "/runs/" + run.id()));
+                "/runs/" + run.id() + "/revert", "revert", "Revert the run", "danger", possible, null,
+                objects.views(), objects.page(), "/runs/" + run.id()));
     }
 
     @POST
@@ -208,7 +215,8 @@ public class RunsResource {
     }
 
     private Optional<EnforcementRun> latestDryRun() {
-        return service.runs().stream().filter(r -> r.dryRun() && r.plan() != null).findFirst();
+        return service.runs().stream().filter(r -> r.dryRun() && r.plan() != null && r.finishedAt() != null)
+                .findFirst();
     }
 
     private Actions actions(EnforcementRun run) {
@@ -222,60 +230,80 @@ public class RunsResource {
                 && run.outcomes().stream().anyMatch(o -> o.status() == RolloutOutcome.Status.APPLIED);
     }
 
-    static RunView view(EnforcementRun r) {
+    static RunView view(EnforcementRun r, String page) {
         List<SkipRow> skipped = r.plan() == null ? List.of() : r.plan().skipped().stream().map(s -> new SkipRow(
                 s.policy(), s.rule(), s.target() == null ? "" : s.target().toString(), s.action(), s.reason()))
                 .toList();
         List<StepRow> steps = r.reverted().stream().map(s -> new StepRow(s.changeId(), s.target(), s.action(),
                 s.result(), s.detail())).toList();
+        Paged objects = paged(byObject(r, false), page, "/runs/" + r.id() + "?page=");
         return new RunView(r.id(), r.trigger(), r.startedBy(), r.dryRun(), r.startedAt().toString(),
                 r.finishedAt() == null ? null : r.finishedAt().toString(), r.outcome(), r.error(),
-                r.halt() == null ? null : r.halt().describe(), r.notes(), objects(r, false), skipped, steps,
-                r.revert() == null ? null : r.revert().by(), revertable(r));
+                r.halt() == null ? null : r.halt().describe(), r.notes(), objects.views(), objects.page(), skipped,
+                steps, r.revert() == null ? null : r.revert().by(), revertable(r));
+    }
+
+    /** One page of objects, each with its changes; the diffs are drawn for this page's objects alone. */
+    record Paged(List<ObjectDiff> views, Page page) {
+        static final Paged NONE = new Paged(List.of(), Page.EMPTY);
+    }
+
+    /** An object's changes before they are drawn: a plan at 10k workloads has thousands. */
+    private record Pending(ResourceRef target, List<Supplier<ChangeView>> changes) {
+    }
+
+    private static Paged paged(List<Pending> all, String asked, String base) {
+        Page page = Page.of(all.size(), asked, base);
+        List<ObjectDiff> views = new ArrayList<>();
+        for (Pending p : all.subList(page.start(), page.to())) {
+            views.add(new ObjectDiff(p.target().toString(), p.changes().stream().map(Supplier::get).toList()));
+        }
+        return new Paged(views, page);
+    }
+
+    private static List<Pending> grouped(Map<ResourceRef, List<Supplier<ChangeView>>> by) {
+        List<Pending> out = new ArrayList<>(by.size());
+        by.forEach((k, v) -> out.add(new Pending(k, v)));
+        return out;
     }
 
     /** The plan grouped by object, in plan order; onlyApplying keeps the changes an enforcing run would make. */
-    static List<ObjectDiff> objects(EnforcementRun r, boolean onlyApplying) {
+    static List<Pending> byObject(EnforcementRun r, boolean onlyApplying) {
         if (r.plan() == null) {
             return List.of();
         }
         Map<String, RolloutOutcome> outcomes = new HashMap<>();
         r.outcomes().forEach(o -> outcomes.put(o.change().id(), o));
-        Map<ResourceRef, List<ChangeView>> by = new LinkedHashMap<>();
+        Map<ResourceRef, List<Supplier<ChangeView>>> by = new LinkedHashMap<>();
         for (Change c : r.plan().changes()) {
             if (onlyApplying && !c.wouldApply()) {
                 continue;
             }
             RolloutOutcome o = outcomes.get(c.id());
-            by.computeIfAbsent(c.target(), k -> new ArrayList<>()).add(new ChangeView(c.id(), c.action(),
+            by.computeIfAbsent(c.target(), k -> new ArrayList<>()).add(() -> new ChangeView(c.id(), c.action(),
                     c.restartsPods(), c.wouldApply(), String.join(", ", c.policies()), String.join(", ", c.rules()),
-                    c.reason(), o == null ? null : o.status().name().toLowerCase(java.util.Locale.ROOT).replace('_',
-                            ' '), o == null ? null : o.detail(), Diffs.of(c.action(), c.body())));
+                    c.reason(), o == null ? null : o.status().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                    o == null ? null : o.detail(), Diffs.of(c.action(), c.body())));
         }
-        List<ObjectDiff> out = new ArrayList<>();
-        by.forEach((k, v) -> out.add(new ObjectDiff(k.toString(), v)));
-        return out;
+        return grouped(by);
     }
 
     /** What a revert writes: each applied change's revert patch (or the deletion of what it created). */
-    static List<ObjectDiff> revertObjects(EnforcementRun r) {
-        Map<ResourceRef, List<ChangeView>> by = new LinkedHashMap<>();
+    static List<Pending> revertsByObject(EnforcementRun r) {
+        Map<ResourceRef, List<Supplier<ChangeView>>> by = new LinkedHashMap<>();
         for (RolloutOutcome o : r.outcomes()) {
             ApplyResult.Outcome a = o.apply();
             if (o.status() != RolloutOutcome.Status.APPLIED || a == null) {
                 continue;
             }
             Change c = o.change();
-            List<Diffs.Line> lines = Change.CREATE.equals(c.action())
-                    ? List.of(new Diffs.Line("-", "the object this run created", "del"))
-                    : a.revertPatch() == null ? List.of(new Diffs.Line(" ", "(no revert patch recorded)", "ctx"))
-                    : Diffs.of(Change.PATCH, a.revertPatch());
-            by.computeIfAbsent(c.target(), k -> new ArrayList<>()).add(new ChangeView(c.id(), c.action(),
+            by.computeIfAbsent(c.target(), k -> new ArrayList<>()).add(() -> new ChangeView(c.id(), c.action(),
                     c.restartsPods(), true, String.join(", ", c.policies()), String.join(", ", c.rules()),
-                    c.reason(), "applied", o.detail(), lines));
+                    c.reason(), "applied", o.detail(), Change.CREATE.equals(c.action())
+                            ? List.of(new Diffs.Line("-", "the object this run created", "del"))
+                            : a.revertPatch() == null ? List.of(new Diffs.Line(" ", "(no revert patch recorded)", "ctx"))
+                            : Diffs.of(Change.PATCH, a.revertPatch())));
         }
-        List<ObjectDiff> out = new ArrayList<>();
-        by.forEach((k, v) -> out.add(new ObjectDiff(k.toString(), v)));
-        return out;
+        return grouped(by);
     }
 }

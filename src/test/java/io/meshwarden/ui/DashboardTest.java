@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.meshwarden.api.TestDirs;
+import io.meshwarden.testing.Workloads;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -22,11 +23,16 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.restassured.http.Cookie;
 import io.restassured.response.Response;
 import java.util.regex.Matcher;
+import java.util.List;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /** The dashboard's security: login, session cookie, CSRF, cross-site posts, roles, headers; the API unchanged. */
 @QuarkusTest
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @TestProfile(DashboardProfile.class)
 @WithTestResource(TestDirs.class)
 @WithKubernetesTestServer(crud = true)
@@ -90,6 +96,7 @@ class DashboardTest {
     }
 
     @Test
+    @Order(1) // before any audit or run: the overview then shows a viewer the curl command instead of the button
     void aViewerSeesNoButtonsAndIsRefusedEveryAction() {
         Cookie viewer = login(DashboardProfile.VIEWER);
         Response page = given().cookie(viewer).get("/");
@@ -179,6 +186,55 @@ class DashboardTest {
                 .body(not(containsString("id=\"revert\"")));
         assertEquals(null, k.batch().v1().cronjobs().inNamespace("ui-batch").withName("nightly").get().getSpec()
                 .getJobTemplate().getSpec().getTemplate().getMetadata().getLabels().get("sidecar.istio.io/inject"));
+    }
+
+    @Test
+    void aLongPlanIsPagedFiftyObjectsToAPage() {
+        KubernetesClient k = server.getClient();
+        k.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("ui-many")
+                .addToLabels("istio-injection", "enabled").endMetadata().build()).create();
+        for (int i = 0; i < 60; i++) {
+            k.batch().v1().cronjobs().inNamespace("ui-many").resource(Workloads.nightlyCronJob("ui-many")
+                    .edit().editMetadata().withName(String.format("job-%02d", i)).endMetadata().build()).create();
+        }
+        String bearer = "Bearer " + DashboardProfile.ADMIN;
+        // Audit mode: the dry run previews its changes, an enforcing run (another test's) leaves them alone.
+        given().header("Authorization", bearer).contentType("application/yaml").body("""
+                apiVersion: meshwarden.io/v1alpha1
+                kind: MeshPolicy
+                metadata: {name: ui-many-jobs}
+                spec:
+                  type: InjectionExclusion
+                  target: {namespaces: {include: [ui-many]}}
+                  parameters: {whenNativeSidecars: enforce}
+                """).post("/api/v1/policies").then().statusCode(201);
+        try {
+            Cookie admin = login(DashboardProfile.ADMIN);
+            String csrf = csrf(given().cookie(admin).get("/runs/new?mode=dry-run").asString());
+            String run = "/runs/" + given().cookie(admin).formParam("csrf", csrf).formParam("mode", "dry-run")
+                    .redirects().follow(false).post("/runs").then().statusCode(303).extract().header("Location")
+                    .replaceAll(".*/runs/", "");
+            int objects = given().header("Authorization", bearer).get("/api/v1" + run).<List<Object>>path(
+                    "plan.changes.target").stream().distinct().toList().size();
+            assertTrue(objects >= 60, "the plan has the 60 CronJobs: " + objects);
+            String first = given().cookie(admin).get(run).then().statusCode(200)
+                    .body(containsString("Plan: " + objects + " objects"))
+                    .body(containsString("objects 1–50 shown"))
+                    .body(containsString("href=\"" + run + "?page=2\"")).extract().asString();
+            assertEquals(50, first.split("<article class=\"object\">", -1).length - 1, "objects on page 1");
+            int last = (objects + 49) / 50;
+            String end = given().cookie(admin).get(run + "?page=" + last).then().statusCode(200)
+                    .body(containsString("objects " + (50 * (last - 1) + 1) + "–" + objects + " shown"))
+                    .body(not(containsString("rel=\"next\""))).extract().asString();
+            assertEquals(objects - 50 * (last - 1), end.split("<article class=\"object\">", -1).length - 1);
+            // Past the last page, or not a number: the nearest page there is.
+            given().cookie(admin).get(run + "?page=999").then().statusCode(200)
+                    .body(containsString("page " + last + " of " + last));
+            given().cookie(admin).get(run + "?page=x").then().statusCode(200)
+                    .body(containsString("page 1 of " + last));
+        } finally {
+            given().header("Authorization", bearer).delete("/api/v1/policies/ui-many-jobs").then().statusCode(204);
+        }
     }
 
     @Test
