@@ -118,15 +118,7 @@ public class EnforcementService {
      * {@code startedBy}.
      */
     public EnforcementRun run(String trigger, boolean dryRun, Caller startedBy) {
-        if (!audits.clusterEnabled()) {
-            throw Refusal.unavailable("no cluster is configured (meshwarden.cluster.enabled)");
-        }
-        if (!dryRun && !leadership.mayEnforce()) {
-            throw Refusal.conflict("this replica does not enforce: " + leadership.describe());
-        }
-        if (!busy.compareAndSet(false, true)) {
-            throw Refusal.conflict("an enforcement run is already in progress");
-        }
+        begin(dryRun);
         return plannedRun(newRunId("run"), Instant.now(), trigger, dryRun, startedBy);
     }
 
@@ -137,15 +129,7 @@ public class EnforcementService {
      * {@link #run}; one after the answer is recorded as the run's failure.
      */
     public EnforcementRun start(String trigger, boolean dryRun, Caller startedBy, Duration answerWithin) {
-        if (!audits.clusterEnabled()) {
-            throw Refusal.unavailable("no cluster is configured (meshwarden.cluster.enabled)");
-        }
-        if (!dryRun && !leadership.mayEnforce()) {
-            throw Refusal.conflict("this replica does not enforce: " + leadership.describe());
-        }
-        if (!busy.compareAndSet(false, true)) {
-            throw Refusal.conflict("an enforcement run is already in progress");
-        }
+        begin(dryRun);
         String id = newRunId("run");
         Instant started = Instant.now();
         CompletableFuture<EnforcementRun> planned = new CompletableFuture<>();
@@ -187,6 +171,19 @@ public class EnforcementService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw Refusal.unavailable("interrupted while the run was planning; it goes on: see GET /api/v1/runs");
+        }
+    }
+
+    /** Refuses a run that cannot start here, else takes the one-run flag. */
+    private void begin(boolean dryRun) {
+        if (!audits.clusterEnabled()) {
+            throw Refusal.unavailable("no cluster is configured (meshwarden.cluster.enabled)");
+        }
+        if (!dryRun && !leadership.mayEnforce()) {
+            throw Refusal.conflict("this replica does not enforce: " + leadership.describe());
+        }
+        if (!busy.compareAndSet(false, true)) {
+            throw Refusal.conflict("an enforcement run is already in progress");
         }
     }
 

@@ -7,8 +7,6 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.testing.RunPolling;
 import io.meshwarden.testing.Workloads;
 import io.quarkus.test.common.WithTestResource;
@@ -51,13 +49,7 @@ class RunPlanningApiTest {
 
     @Test
     void aDryRunStillPlanningIsAnswered202AndItsRecordGetsThePlan() {
-        KubernetesClient k = server.getClient();
-        k.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("plan-batch")
-                .addToLabels("istio-injection", "enabled").endMetadata().build()).create();
-        for (int i = 0; i < 3; i++) {
-            k.batch().v1().cronjobs().inNamespace("plan-batch").resource(Workloads.nightlyCronJob("plan-batch")
-                    .edit().editMetadata().withName("job-" + i).endMetadata().build()).create();
-        }
+        Workloads.injectedCronJobs(server.getClient(), "plan-batch", 3);
         given().contentType("application/yaml").body("""
                 apiVersion: meshwarden.io/v1alpha1
                 kind: MeshPolicy
@@ -83,7 +75,7 @@ class RunPlanningApiTest {
 
         Response done = RunPolling.awaitFinished(() -> given(), id);
         done.then().statusCode(200).body("outcome", equalTo("planned"))
-                .body("plan.changes.target.name", hasItem("job-2")).body("plan.changes.size()", equalTo(3));
+                .body("plan.changes.target.name", hasItem("job-02")).body("plan.changes.size()", equalTo(3));
         List<String> ids = given().get("/api/v1/runs").path("id");
         assertEquals(1, ids.stream().filter(id::equals).count(), "the placeholder was replaced, not kept beside: "
                 + ids);

@@ -1,5 +1,6 @@
 package io.meshwarden.testing;
 
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerStatus;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
@@ -42,5 +43,15 @@ public final class Workloads {
             h.getStatus().setCurrentReplicas(desired);
             return h;
         });
+    }
+
+    /** An injected namespace with {@code count} CronJobs like {@link #nightlyCronJob}, named job-00, job-01, ... */
+    public static void injectedCronJobs(KubernetesClient client, String namespace, int count) {
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(namespace)
+                .addToLabels("istio-injection", "enabled").endMetadata().build()).create();
+        for (int i = 0; i < count; i++) {
+            client.batch().v1().cronjobs().inNamespace(namespace).resource(nightlyCronJob(namespace).edit()
+                    .editMetadata().withName(String.format("job-%02d", i)).endMetadata().build()).create();
+        }
     }
 }

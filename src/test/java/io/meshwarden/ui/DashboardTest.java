@@ -190,13 +190,7 @@ class DashboardTest {
 
     @Test
     void aLongPlanIsPagedFiftyObjectsToAPage() {
-        KubernetesClient k = server.getClient();
-        k.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("ui-many")
-                .addToLabels("istio-injection", "enabled").endMetadata().build()).create();
-        for (int i = 0; i < 60; i++) {
-            k.batch().v1().cronjobs().inNamespace("ui-many").resource(Workloads.nightlyCronJob("ui-many")
-                    .edit().editMetadata().withName(String.format("job-%02d", i)).endMetadata().build()).create();
-        }
+        Workloads.injectedCronJobs(server.getClient(), "ui-many", 60);
         String bearer = "Bearer " + DashboardProfile.ADMIN;
         // Audit mode: the dry run previews its changes, an enforcing run (another test's) leaves them alone.
         given().header("Authorization", bearer).contentType("application/yaml").body("""
