@@ -9,6 +9,7 @@ import io.meshwarden.enforce.ApplyResult;
 import io.meshwarden.enforce.Change;
 import io.meshwarden.enforce.EnforcementRun;
 import io.meshwarden.enforce.Reverter;
+import io.meshwarden.enforce.Skipped;
 import io.meshwarden.enforce.RolloutOutcome;
 import io.meshwarden.model.ResourceRef;
 import io.meshwarden.orchestrate.EnforcementService;
@@ -77,7 +78,8 @@ public class RunsResource {
 
     public record RunView(String id, String trigger, String startedBy, boolean dryRun, String startedAt,
             String finishedAt, String outcome, String error, String halt, List<String> notes,
-            List<ObjectDiff> objects, Page page, List<SkipRow> skipped, List<StepRow> reverted, String revertedBy,
+            List<ObjectDiff> objects, Page page, List<SkipRow> skipped, Page skippedPage, List<StepRow> reverted,
+            String revertedBy,
             boolean revertable) {
     }
 
@@ -131,10 +133,11 @@ public class RunsResource {
 
     @GET
     @Path("{id}")
-    public TemplateInstance run(@PathParam("id") String id, @QueryParam("page") String page) {
+    public TemplateInstance run(@PathParam("id") String id, @QueryParam("page") String page,
+            @QueryParam("skipped") String skipped) {
         viewer.requireRead(RUNS + "/" + id);
         EnforcementRun run = find(id);
-        return Templates.run(viewer.nav("runs"), view(run, page), actions(run));
+        return Templates.run(viewer.nav("runs"), view(run, page, skipped), actions(run));
     }
 
     /** The confirmation of a dry run (it changes nothing) or of an enforcing run (the latest dry run's plan). */
@@ -230,8 +233,11 @@ public class RunsResource {
                 && run.outcomes().stream().anyMatch(o -> o.status() == RolloutOutcome.Status.APPLIED);
     }
 
-    static RunView view(EnforcementRun r, String page) {
-        List<SkipRow> skipped = r.plan() == null ? List.of() : r.plan().skipped().stream().map(s -> new SkipRow(
+    static RunView view(EnforcementRun r, String page, String skippedAsked) {
+        // At 10k workloads thousands of changes are skipped (e.g. Jobs): paged as the plan is, on a parameter of its own.
+        List<Skipped> allSkipped = r.plan() == null ? List.of() : r.plan().skipped();
+        Page skippedPage = Page.of(allSkipped.size(), skippedAsked, "/runs/" + r.id() + "?skipped=");
+        List<SkipRow> skipped = allSkipped.subList(skippedPage.start(), skippedPage.to()).stream().map(s -> new SkipRow(
                 s.policy(), s.rule(), s.target() == null ? "" : s.target().toString(), s.action(), s.reason()))
                 .toList();
         List<StepRow> steps = r.reverted().stream().map(s -> new StepRow(s.changeId(), s.target(), s.action(),
@@ -239,7 +245,7 @@ public class RunsResource {
         Paged objects = paged(byObject(r, false), page, "/runs/" + r.id() + "?page=");
         return new RunView(r.id(), r.trigger(), r.startedBy(), r.dryRun(), r.startedAt().toString(),
                 r.finishedAt() == null ? null : r.finishedAt().toString(), r.outcome(), r.error(),
-                r.halt() == null ? null : r.halt().describe(), r.notes(), objects.views(), objects.page(), skipped,
+                r.halt() == null ? null : r.halt().describe(), r.notes(), objects.views(), objects.page(), skipped, skippedPage,
                 steps, r.revert() == null ? null : r.revert().by(), revertable(r));
     }
 
