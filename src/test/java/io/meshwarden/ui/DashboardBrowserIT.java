@@ -32,6 +32,9 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -312,6 +315,42 @@ class DashboardBrowserIT {
                 assertEquals(403, post(v, "/runs/" + id + "/revert", "csrf=" + csrf));
                 assertEquals(403, post(v, "/audit", "csrf=" + csrf));
                 assertEquals(before, runs(), "a viewer's post started a run");
+            });
+            step(v, "08b-narrow-window", () -> {
+                // A phone-sized window: the page itself never scrolls sideways (wide tables and diffs scroll inside
+                // their cards) and the navigation stays on screen.
+                v.manage().window().setSize(new Dimension(390, 844));
+                for (String page : List.of("/", "/findings", "/runs", "/runs/" + id, "/policies", "/helm")) {
+                    v.get(base + page);
+                    long overflow = ((Number) ((JavascriptExecutor) v).executeScript("return document"
+                            + ".documentElement.scrollWidth - document.documentElement.clientWidth;")).longValue();
+                    assertTrue(overflow <= 0, page + " scrolls sideways by " + overflow + " px in a 390 px window");
+                    assertTrue(v.findElement(By.linkText("Findings")).isDisplayed(), page + ": no navigation");
+                }
+                v.manage().window().setSize(new Dimension(1280, 800));
+            });
+            step(v, "08c-keyboard", () -> {
+                // The keyboard alone: the first Tab reaches the skip link, on screen while focused; Enter on it
+                // moves focus to the content, and tabbing on reaches a finding, opened with Enter.
+                v.get(base + "/findings");
+                new Actions(v).sendKeys(Keys.TAB).perform();
+                WebElement skip = v.switchTo().activeElement();
+                assertEquals("Skip to content", skip.getText());
+                assertTrue(skip.getRect().getX() >= 0, "the focused skip link is off screen");
+                new Actions(v).sendKeys(Keys.ENTER).perform();
+                assertTrue(v.getCurrentUrl().endsWith("#main"), v.getCurrentUrl());
+                new Actions(v).sendKeys(Keys.TAB).perform();
+                assertEquals(Boolean.TRUE, ((JavascriptExecutor) v).executeScript(
+                        "return document.getElementById('main').contains(document.activeElement);"),
+                        "Tab after the skip link left the content");
+                for (int i = 0; i < 60 && !"open".equals(v.switchTo().activeElement().getDomAttribute("class"));
+                        i++) {
+                    new Actions(v).sendKeys(Keys.TAB).perform();
+                }
+                assertEquals("open", v.switchTo().activeElement().getDomAttribute("class"),
+                        "60 Tabs did not reach a finding's link");
+                new Actions(v).sendKeys(Keys.ENTER).perform();
+                new WebDriverWait(v, Duration.ofSeconds(30)).until(x -> present(x, "remedy-action"));
             });
             step(v, "09-csrf", () -> {
                 // The viewer's own session, but no or a wrong token: refused before the role is even asked.
