@@ -11,9 +11,11 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * A TCP proxy on 127.0.0.1 between a client under test and the API server, with faults switched at run time: pass,
@@ -42,7 +44,14 @@ final class FaultProxy implements AutoCloseable {
     private volatile double dropFraction;
     private volatile long latencyNanos;
     private volatile boolean closed;
+    private volatile Trigger<?> trigger;
 
+    /**
+     * Requests seen on all connections: each time a client sends TLS application data after the server last spoke.
+     * Not exact (a TLS 1.3 client's encrypted Finished can count too), but the same client doing the same work
+     * counts the same, so it measures how far a repeated piece of work has got.
+     */
+    final AtomicLong requests = new AtomicLong();
     final AtomicLong accepted = new AtomicLong();
     /** New connections reset at once. */
     final AtomicLong dropped = new AtomicLong();
@@ -108,6 +117,35 @@ final class FaultProxy implements AutoCloseable {
     FaultProxy latency(Duration latency) {
         this.latencyNanos = latency.toNanos();
         return this;
+    }
+
+    /**
+     * Runs {@code action} when request number {@code n} of {@link #requests} arrives, before that request is
+     * forwarded: it waits until the action returns, so the client is still waiting for it when the action runs. One
+     * at a time; the result (or failure) of the action completes the future returned.
+     */
+    <T> CompletableFuture<T> atRequest(long n, Supplier<T> action) {
+        Trigger<T> t = new Trigger<>(n, action, new CompletableFuture<>());
+        trigger = t;
+        return t.done;
+    }
+
+    private void counted(long n) {
+        Trigger<?> t = trigger;
+        if (t != null && t.at == n) {
+            trigger = null;
+            t.fire();
+        }
+    }
+
+    private record Trigger<T>(long at, Supplier<T> action, CompletableFuture<T> done) {
+        void fire() {
+            try {
+                done.complete(action.get());
+            } catch (RuntimeException | Error e) {
+                done.completeExceptionally(e);
+            }
+        }
     }
 
     String figures() {
@@ -199,6 +237,7 @@ final class FaultProxy implements AutoCloseable {
                 // are the new connection's, which was drawn for once when it was accepted.
                 if (answered && first == 23) {
                     answered = false;
+                    counted(requests.incrementAndGet());
                     if (fresh) {
                         // The connection's first request: drawn for when the connection was accepted.
                         fresh = false;

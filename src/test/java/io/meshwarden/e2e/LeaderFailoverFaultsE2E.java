@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
@@ -23,9 +22,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -44,7 +41,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * written once across the two. A partitioned or paused replica must afterwards compete again: once the new leader is
  * killed it takes the Lease back.
  */
-class LeaderFailoverFaultsE2E {
+class LeaderFailoverFaultsE2E extends CronJobFaultsBase {
     static final int CRON_JOBS = 24;
     static final int FAULT_AFTER = 6;
     static final Duration LEASE = Duration.ofSeconds(6);
@@ -61,39 +58,21 @@ class LeaderFailoverFaultsE2E {
     record Replica(String name, String user, FaultProxy proxy, PackagedMeshwarden app) {
     }
 
-    static FaultControlPlane cp;
-
-    KubernetesClient client;
-    String ns;
-    Path work;
     final List<Replica> replicas = new ArrayList<>();
 
-    @BeforeAll
-    static void up() {
-        PackagedMeshwarden.requireArtifact();
-        cp = FaultControlPlane.up("controlplane-faults-leader");
-    }
-
-    @AfterAll
-    static void down() {
-        if (cp != null) {
-            cp.down();
-        }
+    LeaderFailoverFaultsE2E() {
+        super("controlplane-faults-leader", SETUP_AGENT, "leader", CRON_JOBS);
     }
 
     @BeforeEach
-    void setUp() throws IOException {
-        client = cp.client(SETUP_AGENT);
-        PackagedMeshwarden.JobsSetup setup = PackagedMeshwarden.cronJobNamespace(client, "leader", CRON_JOBS);
-        ns = setup.ns();
-        work = setup.work();
+    void startReplicas() throws IOException {
         for (String name : List.of("replica-a", "replica-b")) {
             replicas.add(replica(name));
         }
     }
 
     @AfterEach
-    void tearDown() {
+    void stopReplicas() {
         for (Replica r : replicas) {
             if (r.app().alive()) {
                 r.app().signal("CONT");
@@ -103,10 +82,7 @@ class LeaderFailoverFaultsE2E {
             client.genericKubernetesResources("rbac.authorization.k8s.io/v1", "ClusterRoleBinding")
                     .withName(ns + "-" + r.name()).delete();
         }
-        if (client != null) {
-            ControlPlane.deleteNamespaces(client, ns);
-            client.close();
-        }
+        replicas.clear();
     }
 
     /** A service account bound to cluster-admin, its token in a kubeconfig that points at a proxy of its own. */

@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.enforce.Applier;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,10 +16,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,47 +27,22 @@ import org.junit.jupiter.api.Test;
  * Runs live in memory, so the killed run's revert record is gone: the next run must say so in its notes, naming the
  * workloads it applied.
  */
-class MeshwardenKilledFaultsE2E {
+class MeshwardenKilledFaultsE2E extends CronJobFaultsBase {
     static final int CRON_JOBS = 30;
     static final int KILL_AFTER = 10;
     static final String SETUP_AGENT = "meshwarden-faults-e2e-setup";
 
-    static FaultControlPlane cp;
-
-    KubernetesClient client;
-    String ns;
-    Path work;
     PackagedMeshwarden app;
 
-    @BeforeAll
-    static void up() {
-        PackagedMeshwarden.requireArtifact();
-        cp = FaultControlPlane.up("controlplane-faults-app");
-    }
-
-    @AfterAll
-    static void down() {
-        if (cp != null) {
-            cp.down();
-        }
-    }
-
-    @BeforeEach
-    void setUp() throws IOException {
-        client = cp.client(SETUP_AGENT);
-        PackagedMeshwarden.JobsSetup setup = PackagedMeshwarden.cronJobNamespace(client, "appkill", CRON_JOBS);
-        ns = setup.ns();
-        work = setup.work();
+    MeshwardenKilledFaultsE2E() {
+        super("controlplane-faults-app", SETUP_AGENT, "appkill", CRON_JOBS);
     }
 
     @AfterEach
-    void tearDown() {
+    void killApp() {
         if (app != null) {
             app.kill();
-        }
-        if (client != null) {
-            ControlPlane.deleteNamespaces(client, ns);
-            client.close();
+            app = null;
         }
     }
 
