@@ -77,6 +77,8 @@ if [ -n "${DRY_RUN:-}" ]; then
     run_id=""
   fi
 fi
+rss_before=$(status_mib "$app_pid" VmRSS)
+hwm_before=$(status_mib "$app_pid" VmHWM)
 echo 5 >"/proc/$app_pid/clear_refs" 2>/dev/null || true
 
 # Log in as a browser does: the login page's cookie and hidden CSRF field, then the form.
@@ -118,5 +120,5 @@ for p in "${pages[@]}"; do
 done
 echo
 echo "$label, $workloads workloads ($(grep -o '[0-9]* objects' "$work/mock.log")), $findings findings, examples/policies;" \
-  "RSS ready $rss_ready MiB, after the pages $(status_mib "$app_pid" VmRSS) MiB, peak during the pages $(status_mib "$app_pid" VmHWM) MiB"
+  "RSS ready $rss_ready MiB, after the audit${run_id:+ and the dry run} $rss_before MiB (peak $hwm_before MiB), after the pages $(status_mib "$app_pid" VmRSS) MiB, peak during the pages $(status_mib "$app_pid" VmHWM) MiB"
 [ -z "$dry_note" ] || echo "$dry_note"

@@ -263,6 +263,8 @@ class DashboardBrowserIT {
                 d.findElement(By.linkText("Runs")).click();
                 d.findElement(By.id("start-dry-run")).click();
                 d.findElement(By.id("confirm")).click();
+                // The post answers once the plan is in (a few seconds here): wait for the run's page.
+                new WebDriverWait(d, Duration.ofSeconds(60)).until(x -> present(x, "run-kind"));
                 assertTrue(d.findElement(By.id("run-kind")).getText().startsWith("dry run"));
                 assertTrue(d.findElement(By.id("plan")).getText().contains("CronJob"), "no CronJob in the plan");
             });
