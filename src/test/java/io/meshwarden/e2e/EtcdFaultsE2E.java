@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.meshwarden.enforce.Plan;
 import io.meshwarden.enforce.RolloutConfig;
@@ -186,9 +187,13 @@ class EtcdFaultsE2E {
         cp.start("etcd");
         etcdDown = false;
         try (KubernetesClient client = cp.client(SETUP_AGENT)) {
+            // Every kind the tests read: the API server's storage for each group reconnects to etcd on its own, so
+            // namespaces readable again does not mean CronJobs are (a CronJob read once timed out right after).
             ControlPlane.await("the API server reading from etcd again", () -> {
                 try {
-                    return client.namespaces().withName("default").get() != null;
+                    return client.namespaces().withName("default").get() != null
+                            && client.batch().v1().cronjobs().inAnyNamespace().list(new ListOptionsBuilder().withLimit(1L).build()) != null
+                            && client.apps().deployments().inAnyNamespace().list(new ListOptionsBuilder().withLimit(1L).build()) != null;
                 } catch (RuntimeException notYet) {
                     return false;
                 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.meshwarden.cluster.ApiRetry;
 import io.meshwarden.cluster.LiveSnapshotReader;
 import io.meshwarden.enforce.Applier;
@@ -279,9 +280,21 @@ final class FaultWorkloads {
         return isCronJob(t) ? "cronjobs" : "deployments";
     }
 
+    /**
+     * The test's own read of an object. A read without an answer (code 0: a timeout or a dropped connection, as right
+     * after a fault healed) is tried again, up to three times: the harness's reads are not what is under test.
+     */
     GenericKubernetesResource get(ResourceRef t) {
-        return client.genericKubernetesResources(t.apiVersion(), t.kind()).inNamespace(t.namespace())
-                .withName(t.name()).get();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return client.genericKubernetesResources(t.apiVersion(), t.kind()).inNamespace(t.namespace())
+                        .withName(t.name()).get();
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 0 || attempt == 3) {
+                    throw e;
+                }
+            }
+        }
     }
 
     boolean compliant(ResourceRef t) {
