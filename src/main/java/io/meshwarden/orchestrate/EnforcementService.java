@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -165,7 +166,12 @@ public class EnforcementService {
                     return planning;
                 }
             }
-            return planned.join();
+            try {
+                return planned.join();
+            } catch (CompletionException done) {
+                // Refused in the moment between the timeout and this check: answered as the refusal it is.
+                throw done.getCause() instanceof RuntimeException r ? r : done;
+            }
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
