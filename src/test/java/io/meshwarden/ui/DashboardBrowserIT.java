@@ -43,6 +43,7 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -190,8 +191,21 @@ class DashboardBrowserIT {
         d.get(base + "/");
         assertTrue(d.getCurrentUrl().endsWith("/login"), d.getCurrentUrl());
         d.findElement(By.id("token")).sendKeys(token);
-        d.findElement(By.id("login")).click();
+        follow(d, By.id("login"));
         waitForUrl(d, base + "/");
+    }
+
+    /**
+     * Clicks what leads to another page and waits until that page has replaced this one. A click that follows a
+     * link or submits a form may return before the browser has left the page: reading the URL or the page at once
+     * can still see the old one (a CI run read the findings page's URL without its filter, then with it).
+     */
+    static void follow(WebDriver d, By by) {
+        WebElement old = d.findElement(By.tagName("html"));
+        d.findElement(by).click();
+        new WebDriverWait(d, Duration.ofSeconds(60)).until(ExpectedConditions.stalenessOf(old));
+        new WebDriverWait(d, Duration.ofSeconds(60)).until(x -> "complete".equals(((JavascriptExecutor) x)
+                .executeScript("return document.readyState")));
     }
 
     /** A click that submits a form may return before the next page is there. */
@@ -223,13 +237,13 @@ class DashboardBrowserIT {
                 assertTrue(present(d, "empty-state"), "no empty state before the first audit");
             });
             step(d, "02-audit", () -> {
-                d.findElement(By.id("run-audit")).click();
+                follow(d, By.id("run-audit"));
                 new WebDriverWait(d, Duration.ofSeconds(60)).until(x -> present(x, "score"));
                 assertTrue(d.findElement(By.id("score")).getText().matches("[0-9.]+%"), d.findElement(By.id(
                         "score")).getText());
                 assertFalse(d.findElements(By.cssSelector("#by-policy tr")).isEmpty(), "no findings by policy");
                 // A second audit, so that the score's history has a line.
-                d.findElement(By.id("run-audit")).click();
+                follow(d, By.id("run-audit"));
                 new WebDriverWait(d, Duration.ofSeconds(60)).until(x -> x.getPageSource().contains("last 2 audits"));
                 if (Boolean.getBoolean("mwtest.screenshot.write")) {
                     Files.write(Path.of("docs", "dashboard-overview.png"), ((TakesScreenshot) d).getScreenshotAs(
@@ -237,41 +251,41 @@ class DashboardBrowserIT {
                 }
             });
             step(d, "03-findings", () -> {
-                d.findElement(By.linkText("Findings")).click();
+                follow(d, By.linkText("Findings"));
                 new Select(d.findElement(By.id("f-severity"))).selectByValue("danger");
-                d.findElement(By.id("apply-filters")).click();
+                follow(d, By.id("apply-filters"));
                 assertTrue(d.getCurrentUrl().contains("severity=danger"), d.getCurrentUrl());
                 List<WebElement> sev = d.findElements(By.cssSelector("#findings tbody .sev"));
                 assertFalse(sev.isEmpty(), "no danger finding");
                 sev.forEach(s -> assertEquals("danger", s.getText()));
-                d.findElement(By.cssSelector("#findings tbody a.open")).click();
+                follow(d, By.cssSelector("#findings tbody a.open"));
                 assertTrue(present(d, "remedy-action"), "no remedy");
-                d.findElement(By.id("rule-link")).click();
+                follow(d, By.id("rule-link"));
                 assertTrue(d.findElement(By.id("rule-doc")).getText().length() > 100, "no rule page");
             });
             step(d, "03-policies-helm", () -> {
-                d.findElement(By.linkText("Policies")).click();
-                d.findElement(By.linkText("jobs-enforced")).click();
+                follow(d, By.linkText("Policies"));
+                follow(d, By.linkText("jobs-enforced"));
                 assertTrue(d.findElement(By.id("policy-yaml")).getText().contains("mode: enforce"));
-                d.findElement(By.linkText("Helm")).click();
+                follow(d, By.linkText("Helm"));
                 assertFalse(d.findElements(By.cssSelector("section.release")).isEmpty(), "no Helm release");
                 // The script shows the copy buttons where the clipboard API exists.
                 assertTrue(d.findElements(By.cssSelector("button.copy")).stream().anyMatch(WebElement::isDisplayed)
                         || d.findElements(By.cssSelector("button.copy")).isEmpty(), "copy buttons stay hidden");
             });
             step(d, "04-dry-run", () -> {
-                d.findElement(By.linkText("Runs")).click();
-                d.findElement(By.id("start-dry-run")).click();
-                d.findElement(By.id("confirm")).click();
+                follow(d, By.linkText("Runs"));
+                follow(d, By.id("start-dry-run"));
+                follow(d, By.id("confirm"));
                 // The post answers once the plan is in (a few seconds here): wait for the run's page.
                 new WebDriverWait(d, Duration.ofSeconds(60)).until(x -> present(x, "run-kind"));
                 assertTrue(d.findElement(By.id("run-kind")).getText().startsWith("dry run"));
                 assertTrue(d.findElement(By.id("plan")).getText().contains("CronJob"), "no CronJob in the plan");
             });
             step(d, "05-enforce", () -> {
-                d.findElement(By.id("apply-plan")).click();
+                follow(d, By.id("apply-plan"));
                 assertTrue(d.findElement(By.id("plan")).getText().contains("CronJob"));
-                d.findElement(By.id("confirm")).click();
+                follow(d, By.id("confirm"));
                 new WebDriverWait(d, Duration.ofSeconds(60)).until(x -> {
                     x.navigate().refresh();
                     return !x.findElement(By.id("run-outcome")).getText().equals("running");
@@ -280,9 +294,9 @@ class DashboardBrowserIT {
             });
             runId = d.findElement(By.id("run-id")).getText();
             step(d, "06-revert", () -> {
-                d.findElement(By.id("revert")).click();
+                follow(d, By.id("revert"));
                 assertTrue(d.findElement(By.id("plan")).getText().contains("CronJob"));
-                d.findElement(By.id("confirm")).click();
+                follow(d, By.id("confirm"));
                 new WebDriverWait(d, Duration.ofSeconds(60)).until(x -> {
                     x.navigate().refresh();
                     return x.findElement(By.id("run-outcome")).getText().equals("reverted");
