@@ -38,12 +38,12 @@ import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebDriverException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -198,14 +198,16 @@ class DashboardBrowserIT {
     /**
      * Clicks what leads to another page and waits until that page has replaced this one. A click that follows a
      * link or submits a form may return before the browser has left the page: reading the URL or the page at once
-     * can still see the old one (a CI run read the findings page's URL without its filter, then with it).
+     * can still see the old one (a CI run read the findings page's URL without its filter, then with it). The old
+     * page is told apart by a mark on its window, not by an element: asking Chromium about an element of a page
+     * being replaced can fail with an inspector error rather than a stale element (seen under load).
      */
     static void follow(WebDriver d, By by) {
-        WebElement old = d.findElement(By.tagName("html"));
+        ((JavascriptExecutor) d).executeScript("window.meshwardenLeft = true;");
         d.findElement(by).click();
-        new WebDriverWait(d, Duration.ofSeconds(60)).until(ExpectedConditions.stalenessOf(old));
-        new WebDriverWait(d, Duration.ofSeconds(60)).until(x -> "complete".equals(((JavascriptExecutor) x)
-                .executeScript("return document.readyState")));
+        new WebDriverWait(d, Duration.ofSeconds(60)).ignoring(WebDriverException.class).until(x -> Boolean.TRUE
+                .equals(((JavascriptExecutor) x).executeScript("return window.meshwardenLeft === undefined"
+                        + " && document.readyState === 'complete';")));
     }
 
     /** A click that submits a form may return before the next page is there. */
