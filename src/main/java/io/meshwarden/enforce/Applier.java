@@ -470,9 +470,6 @@ public final class Applier {
     /** @param deleted for a delete: the object as it was, when {@code after} (the live object) is not at hand */
     private String event(Change c, GenericKubernetesResource after, String operation, JsonNode what,
             JsonNode deleted) {
-        if (!mayWrite.getAsBoolean()) {
-            return "not recorded: this replica lost the leadership right after the write";
-        }
         String verb = Change.CREATE.equals(operation) ? "created" : Change.DELETE.equals(operation) ? "deleted"
                 : "patched";
         String message = "Meshwarden policy " + String.join(", ", c.policies()) + " (" + String.join(", ",

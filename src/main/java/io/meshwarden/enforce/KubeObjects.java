@@ -78,7 +78,7 @@ final class KubeObjects {
 
     /**
      * The same, retrying transient failures within {@code retry} (this object's client should send each request
-     * once) and asking {@code mayWrite} before each retry. The Event's name is fixed per object version, so an
+     * once) and asking {@code mayWrite} before each attempt. The Event's name is fixed per object version, so an
      * attempt whose answer was lost is never duplicated: the retry meets 409 AlreadyExists, which means recorded.
      */
     String recordEvent(ResourceRef t, GenericKubernetesResource after, String reason, String action, String message,
@@ -103,8 +103,11 @@ final class KubeObjects {
             return e.toString();
         }
         for (int attempt = 1; ; attempt++) {
-            if (attempt > 1 && !mayWrite.getAsBoolean()) {
-                return "not recorded: this replica lost the leadership before retrying the Event";
+            // Asked right before each send, the first included: the caller's own check comes earlier, and the
+            // time between a check and its request's arrival is what a pause can stretch past the lease.
+            if (!mayWrite.getAsBoolean()) {
+                return attempt == 1 ? "not recorded: this replica lost the leadership right after the write"
+                        : "not recorded: this replica lost the leadership before retrying the Event";
             }
             try {
                 client.v1().events().inNamespace(namespace).resource(event).create();

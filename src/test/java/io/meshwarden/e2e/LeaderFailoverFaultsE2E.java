@@ -156,8 +156,20 @@ class LeaderFailoverFaultsE2E extends CronJobFaultsBase {
         // Lease), the replica cannot hold it back (fabric8's elector sends it), and it changes nothing.
         List<FaultControlPlane.Write> refusedRenewals = oldLeaders.stream().filter(w -> "leases".equals(w.resource())
                 && LEASE_NAME.equals(w.name()) && w.code() == 409).toList();
-        List<FaultControlPlane.Write> afterLoss = oldLeaders.stream().filter(w -> !refusedRenewals.contains(w))
-                .toList();
+        // And one request decided before the pause and sent after it: SIGSTOP can land between the guard asked
+        // before a request and its send (the test stops the leader right after its 6th write was answered, when it
+        // is recording that write's Event), and no check inside the process can close that window (client-go's
+        // elector documents the same: no fencing). Allowed is only the MeshwardenApplied Event of an object the old
+        // leader wrote before the fault, attributing a change that had landed; at most one.
+        Set<String> writtenBeforeFault = writes.stream().filter(w -> w.user().equals(leader.user()) && w.succeeded()
+                && "cronjobs".equals(w.resource()) && Instant.parse(w.received()).isBefore(faultAt))
+                .map(FaultControlPlane.Write::name).collect(Collectors.toSet());
+        List<FaultControlPlane.Write> lateEvents = oldLeaders.stream().filter(w -> "events".equals(w.resource())
+                && "create".equals(w.verb()) && writtenBeforeFault.contains(w.name().substring(0,
+                        Math.max(0, w.name().indexOf('.'))))).toList();
+        assertTrue(lateEvents.size() <= 1, () -> "more than one Event sent after the Lease was lost: " + lateEvents);
+        List<FaultControlPlane.Write> afterLoss = oldLeaders.stream().filter(w -> !refusedRenewals.contains(w)
+                && !lateEvents.contains(w)).toList();
         assertEquals(List.of(), afterLoss, "writes of the old leader received after " + follower.name()
                 + " acquired the Lease at " + acquiredAt + ", from the API server's audit log");
         Duration failover = Duration.between(faultAt, acquiredAt);
@@ -194,11 +206,12 @@ class LeaderFailoverFaultsE2E extends CronJobFaultsBase {
         FaultWorkloads.figure(String.format("leader %s after write %d | old leader's run: %s | failover (fault to the"
                 + " other's Lease write) %.1f s, to a run accepted %.1f s | changes checked %d, by the old leader %d,"
                 + " by the new %d | writes of the old leader after the Lease was lost %d (and %d Lease renewals"
-                + " refused with 409) | duplicates %d | Lease"
+                + " refused with 409, %d Event of a change landed before the fault) | duplicates %d | Lease"
                 + " retaken by the old leader after the new one was killed %s | proxy of the old leader: %s%n",
                 fault.name().toLowerCase(java.util.Locale.ROOT), FAULT_AFTER, oldRun, failover.toMillis() / 1000.0,
                 Duration.between(faultAt, acceptedAt).toMillis() / 1000.0, CRON_JOBS, byOld.size(), rest.size(),
-                afterLoss.size(), refusedRenewals.size(), perObject.values().stream().mapToLong(n -> n - 1).sum(), retaken,
+                afterLoss.size(), refusedRenewals.size(), lateEvents.size(),
+                perObject.values().stream().mapToLong(n -> n - 1).sum(), retaken,
                 leader.proxy().figures()));
     }
 
